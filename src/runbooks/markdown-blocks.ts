@@ -1,0 +1,129 @@
+// Turns runbook markdown into a flat list of top-level blocks with source lines, using markdown-it's
+// block tokenizer (token.map) so that lists, fences and headings are recognised the way any markdown
+// viewer shows them, instead of guessing with regexes over the whole file.
+import MarkdownIt, { type Token } from 'markdown-it';
+
+const md = new MarkdownIt({ html: false });
+
+export interface ListItem {
+  /** Inline text of the item's first paragraph, checkbox removed, continuation lines joined with a space. */
+  text: string;
+  /** 1-based line of the item marker. */
+  line: number;
+  children: ListItem[];
+}
+
+interface Span {
+  /** 0-based first line, inclusive. */
+  start: number;
+  /** 0-based end line, exclusive. */
+  end: number;
+}
+
+export type Block =
+  | (Span & { kind: 'heading'; level: number; text: string; line: number })
+  | (Span & { kind: 'paragraph'; lines: { text: string; line: number }[] })
+  | (Span & { kind: 'list'; items: ListItem[] })
+  | (Span & { kind: 'fence'; lang: string; code: string; line: number; closed: boolean })
+  | (Span & { kind: 'other' });
+
+// The seed writes fences as \`\`\`sql (escaped for its own markdown host); such a line on its own is a fence.
+const ESCAPED_FENCE = /^( {0,3})\\`\\`\\`([^`\s]*)\s*$/;
+const FENCE_LINE = /^ {0,3}(`{3,}|~{3,})/;
+
+/** Source lines with escaped fences turned into real ones; line count is unchanged so lines stay true. */
+export function normalizeLines(text: string): string[] {
+  return text.split(/\r?\n/).map((line) => line.replace(ESCAPED_FENCE, '$1```$2'));
+}
+
+/** For each line, whether it is inside (or is the marker of) a fenced code block. */
+export function fencedLines(lines: string[]): boolean[] {
+  const inside: boolean[] = [];
+  let open: string | null = null;
+  for (const line of lines) {
+    const fence = FENCE_LINE.exec(line)?.[1];
+    if (open === null && fence) {
+      open = fence;
+      inside.push(true);
+    } else if (open !== null) {
+      inside.push(true);
+      if (fence && fence[0] === open[0] && fence.length >= open.length && line.trim() === fence) open = null;
+    } else inside.push(false);
+  }
+  return inside;
+}
+
+const CHECKBOX = /^\[[ xX]\]\s*/;
+
+/** Parses normalised lines into top-level blocks. */
+export function parseBlocks(lines: string[]): Block[] {
+  const tokens = md.parse(lines.join('\n'), {});
+  const blocks: Block[] = [];
+  let i = 0;
+  while (i < tokens.length) {
+    const token = tokens[i]!;
+    const [start, end] = token.map ?? [0, 0];
+    const close = findClose(tokens, i);
+    if (token.type === 'heading_open') {
+      blocks.push({ kind: 'heading', level: Number(token.tag.slice(1)), text: tokens[i + 1]?.content.trim() ?? '', line: start + 1, start, end });
+    } else if (token.type === 'paragraph_open') {
+      const paragraphLines: { text: string; line: number }[] = [];
+      for (let n = start; n < end; n++) paragraphLines.push({ text: (lines[n] ?? '').trim(), line: n + 1 });
+      blocks.push({ kind: 'paragraph', lines: paragraphLines, start, end });
+    } else if (token.type === 'bullet_list_open' || token.type === 'ordered_list_open') {
+      blocks.push({ kind: 'list', items: listItems(tokens, i + 1, close), start, end });
+    } else if (token.type === 'fence' || token.type === 'code_block') {
+      const last = lines[end - 1] ?? '';
+      const closed = token.type === 'code_block' || (end - 1 > start && FENCE_LINE.test(last) && last.trim().length === (FENCE_LINE.exec(last)?.[1]?.length ?? -1));
+      blocks.push({ kind: 'fence', lang: token.info.trim().split(/\s+/)[0] ?? '', code: token.content.replace(/\n$/, ''), line: start + 1, closed, start, end });
+    } else if (token.map) {
+      blocks.push({ kind: 'other', start, end });
+    }
+    i = close + 1;
+  }
+  return blocks;
+}
+
+/** Index of the token that closes the block opened at `i` (itself for self-contained tokens). */
+function findClose(tokens: Token[], i: number): number {
+  const open = tokens[i]!;
+  if (open.nesting !== 1) return i;
+  let depth = 0;
+  for (let j = i; j < tokens.length; j++) {
+    depth += tokens[j]!.nesting;
+    if (depth === 0) return j;
+  }
+  return tokens.length - 1;
+}
+
+/** Items of the list whose tokens lie in (from, to); nested lists become children. */
+function listItems(tokens: Token[], from: number, to: number): ListItem[] {
+  const items: ListItem[] = [];
+  let i = from;
+  while (i < to) {
+    const token = tokens[i]!;
+    const close = findClose(tokens, i);
+    if (token.type === 'list_item_open') {
+      const item: ListItem = { text: '', line: (token.map?.[0] ?? 0) + 1, children: [] };
+      let j = i + 1;
+      while (j < close) {
+        const inner = tokens[j]!;
+        const innerClose = findClose(tokens, j);
+        if (inner.type === 'paragraph_open' && item.text === '' && item.children.length === 0) {
+          item.text = (tokens[j + 1]?.content ?? '').replace(/\s*\n\s*/g, ' ').replace(CHECKBOX, '').trim();
+        } else if (inner.type === 'bullet_list_open' || inner.type === 'ordered_list_open') {
+          item.children.push(...listItems(tokens, j + 1, innerClose));
+        }
+        j = innerClose + 1;
+      }
+      items.push(item);
+    }
+    i = close + 1;
+  }
+  return items;
+}
+
+/** Text with markdown emphasis markers removed, for matching labels such as `**Handles**:`. */
+export function plain(text: string): string {
+  return text.replace(/\*\*|__/g, '').trim();
+}

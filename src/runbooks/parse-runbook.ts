@@ -1,0 +1,164 @@
+// Parses one RUN- markdown file into a Runbook. Structure comes from markdown-it's block tokens;
+// fields inside blocks are read line by line, so every part keeps its source line.
+// `runbook` is null only when the file cannot be used at all (no RUN- id line, unknown Category,
+// unclosed code block): the catalog store then keeps serving the last good version.
+import { createHash } from 'node:crypto';
+import { fencedLines, normalizeLines, parseBlocks, plain, type Block } from './markdown-blocks.js';
+import { headerFindings, parseHeader } from './parse-header.js';
+import {
+  extractLinkedIds, extractRunIds, linkedIdsValue, parseChecklist, parseEscalation, parseScope, sectionKind, type SectionKind,
+} from './parse-sections.js';
+import { parseStep, stepHeading } from './parse-step.js';
+import type { Finding, Runbook, RunReference, Step } from './runbook.js';
+
+export interface ParseResult {
+  runbook: Runbook | null;
+  findings: Finding[];
+}
+
+interface OpenStep {
+  heading: { number: number; title: string; line: number };
+  level: number;
+  body: Block[];
+}
+
+const STEP_MARKER_HEADING = /^(commands?|verification|verify)$/i;
+
+export function parseRunbook(text: string, file: string): ParseResult {
+  const findings: Finding[] = [];
+  const lines = normalizeLines(text);
+  const fenced = fencedLines(lines);
+
+  // `Linked IDs:` is read as a line and blanked before tokenizing: in the seed it directly follows the
+  // post-incident list and would otherwise be swallowed as a lazy continuation of the last item.
+  let linked = null as { value: string; line: number } | null;
+  lines.forEach((line, n) => {
+    const value = fenced[n] ? null : linkedIdsValue(line);
+    if (value !== null && linked === null) {
+      linked = { value, line: n + 1 };
+      lines[n] = '';
+    }
+  });
+
+  const blocks = parseBlocks(lines);
+  let unclosedFence = false;
+  for (const block of blocks) {
+    if (block.kind === 'fence' && !block.closed) {
+      unclosedFence = true;
+      findings.push({ file, line: block.line, severity: 'error', rule: 'parse', message: 'code block opened here is never closed (the rest of the file would be read as code)' });
+    }
+  }
+
+  const firstSection = blocks.findIndex((b) => b.kind === 'heading' && !(b.level === 1 && /^RUN-\d+/i.test(plain(b.text))));
+  const headerEnd = firstSection === -1 ? lines.length : blocks[firstSection]!.start;
+  const header = parseHeader(lines, headerEnd);
+  findings.push(...headerFindings(header, file));
+
+  const sections = new Map<SectionKind, { line: number; blocks: Block[] }>();
+  const steps: Step[] = [];
+  const stepKeys = new Map<number, number>();
+  let section = 'other' as SectionKind | 'other';
+  let open = null as OpenStep | null;
+
+  const closeStep = (endLine: number) => {
+    if (!open) return;
+    const seen = (stepKeys.get(open.heading.number) ?? 0) + 1;
+    stepKeys.set(open.heading.number, seen);
+    const key = seen === 1 ? `step-${open.heading.number}` : `step-${open.heading.number}-${seen}`;
+    if (seen > 1) {
+      findings.push({ file, line: open.heading.line, severity: 'error', rule: 'parse', message: `step ${open.heading.number} appears ${seen} times; number steps uniquely` });
+    }
+    steps.push(parseStep(open.heading, key, open.body, endLine, lines, file, findings));
+    open = null;
+  };
+
+  for (const block of firstSection === -1 ? [] : blocks.slice(firstSection)) {
+    if (block.kind === 'heading') {
+      const step = block.level >= 2 ? stepHeading(block.text, section === 'procedure') : null;
+      const kind = block.level <= 3 ? sectionKind(block.text) : null;
+      if (step) {
+        closeStep(block.start);
+        open = { heading: { ...step, line: block.line }, level: block.level, body: [] };
+        if (section !== 'procedure') startSection('procedure', block.line);
+        continue;
+      }
+      if (open && STEP_MARKER_HEADING.test(plain(block.text))) {
+        // `#### Verification` inside a step reads like a `Verification:` line.
+        open.body.push({ kind: 'paragraph', lines: [{ text: `${plain(block.text)}:`, line: block.line }], start: block.start, end: block.end });
+        continue;
+      }
+      if (kind || block.level <= 2 || (open && block.level <= open.level)) {
+        closeStep(block.start);
+        if (kind) startSection(kind, block.line);
+        else section = 'other';
+        continue;
+      }
+    }
+    if (open) open.body.push(block);
+    else if (section !== 'other') sections.get(section)?.blocks.push(block);
+  }
+  closeStep(lines.length);
+
+  function startSection(kind: SectionKind, line: number) {
+    section = kind;
+    if (!sections.has(kind)) sections.set(kind, { line, blocks: [] });
+  }
+
+  if (header.id === null || header.category === null || unclosedFence) return { runbook: null, findings };
+
+  if (steps.length === 0) {
+    findings.push({ file, line: sections.get('procedure')?.line ?? header.idLine, severity: 'error', rule: 'parse', message: 'no procedure steps ("### Step 1: <title>" under "## Procedure")' });
+  }
+
+  const linkedValue = linked;
+  const linkedSection = sections.get('linked');
+  const linkedIds = extractLinkedIds([linkedValue?.value ?? '', ...(linkedSection?.blocks ?? []).map((b) => lines.slice(b.start, b.end).join('\n'))].join('\n'));
+  const scopeSection = sections.get('scope');
+  const escalationSection = sections.get('escalation');
+
+  const runbook: Runbook = {
+    id: header.id,
+    title: header.title,
+    category: header.category,
+    trigger: header.trigger,
+    owner: header.owner,
+    lastTested: header.lastTested,
+    lastTestedText: header.lastTestedText,
+    scope: { ...parseScope(scopeSection?.blocks ?? []), line: scopeSection?.line ?? null },
+    prerequisites: parseChecklist(sections.get('prerequisites')?.blocks ?? [], 'prereq'),
+    steps,
+    escalation: parseEscalation(escalationSection?.blocks ?? [], escalationSection?.line ?? null),
+    postIncident: parseChecklist(sections.get('postIncident')?.blocks ?? [], 'post'),
+    linkedIds,
+    references: runReferences(lines, fenced, header.idLine, linkedValue, header.id),
+    hash: createHash('sha256').update(text).digest('hex'),
+    file,
+    text,
+    lines: {
+      id: header.idLine,
+      category: header.categoryLine,
+      trigger: header.trigger?.line ?? null,
+      owner: header.ownerLine,
+      lastTested: header.lastTestedLine,
+      prerequisites: sections.get('prerequisites')?.line ?? null,
+      procedure: sections.get('procedure')?.line ?? null,
+      postIncident: sections.get('postIncident')?.line ?? null,
+      linkedIds: linkedValue?.line ?? linkedSection?.line ?? null,
+    },
+  };
+  return { runbook, findings };
+}
+
+/** Every RUN- id named outside code, except the runbook's own id: each must name a runbook in the catalog. */
+function runReferences(lines: string[], fenced: boolean[], idLine: number, linked: { value: string; line: number } | null, ownId: string): RunReference[] {
+  const refs: RunReference[] = [];
+  const add = (id: string, line: number) => {
+    if (id !== ownId && !refs.some((r) => r.id === id && r.line === line)) refs.push({ id, line });
+  };
+  lines.forEach((line, n) => {
+    if (fenced[n] || n + 1 === idLine) return;
+    for (const id of extractRunIds(line.replace(/`[^`]*`/g, ''))) add(id, n + 1);
+  });
+  if (linked) for (const id of extractLinkedIds(linked.value)) if (id.startsWith('RUN-')) add(id, linked.line);
+  return refs.sort((a, b) => a.line - b.line);
+}
