@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+/** Labels and annotations: the spec requires string → string, so a number value is a 400, not a silent coercion. */
+export const stringMap = z.record(z.string(), z.string());
+
+/** Go marshals time.Time as RFC 3339 with up to nanoseconds and an offset; anything else is not from a real sender. */
+export const timestamp = z.iso.datetime({ offset: true, error: 'expected an RFC 3339 timestamp such as 2026-08-14T09:40:00Z' });
+
+/** The top level of every body must be an object; unknown keys are dropped because senders add fields over time. */
+export function jsonObject<Shape extends z.ZodRawShape>(shape: Shape) {
+  return z.object(shape, { error: 'expected a JSON object' });
+}
+
+/** Normalises any RFC 3339 string to `toISOString()` form so timestamps compare as strings downstream. */
+export function toIso(rfc3339: string): string {
+  return new Date(rfc3339).toISOString();
+}
+
+/** Templated fields arrive as empty strings when the variable had no value; treat those as absent. */
+export function present(value: string | null | undefined): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
