@@ -1,0 +1,63 @@
+import express, { type Express } from 'express';
+import type { WebhookSecrets } from './alerts/verify-signature.js';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Db } from './db/create-db.js';
+import { incidentsApi } from './http/api-incidents.js';
+import { errorHandler } from './http/error-handler.js';
+import { healthRoutes } from './http/health.js';
+import { webhookHandler } from './http/webhooks.js';
+import type { IngestBatcher } from './incidents/ingest-batcher.js';
+import type { Routing } from './incidents/routing.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import type { CatalogStore } from './runbooks/catalog.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  ingest: IngestBatcher;
+  catalog: CatalogStore;
+  routing: () => Routing;
+  /** Asks the escalation loop to look now (after a responder action or a reload). */
+  wakeEscalation: () => void;
+}
+
+export function webhookSecrets(config: Config): WebhookSecrets {
+  return config.webhooks;
+}
+
+/** The whole HTTP surface; never listens (main.ts and the tests do). */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = req.path.startsWith('/webhooks/') ? 'webhook' : req.path.startsWith('/api/') ? 'api' : 'page';
+      deps.metrics.httpDuration.observe({ route, status: `${Math.floor(res.statusCode / 100)}xx` }, seconds);
+      deps.logger.info({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+    });
+    next();
+  });
+
+  // Webhooks read their own raw body (signatures are over the exact bytes) and never see responder authentication.
+  const webhooks = webhookHandler({ db: deps.db, ingest: deps.ingest, secrets: webhookSecrets(deps.config), maxBodyBytes: deps.config.maxBodyBytes, clock: deps.clock, metrics: deps.metrics, logger: deps.logger });
+  app.post('/webhooks/:source', webhooks);
+  app.put('/webhooks/:source', webhooks);
+
+  app.use(healthRoutes({ db: deps.db, metrics: deps.metrics }));
+  app.use('/api', express.json({ limit: '1mb' }), incidentsApi({ db: deps.db, clock: deps.clock }));
+
+  app.use((req, res) => {
+    res.status(404).json({ error: `no route for ${req.method} ${req.path}` });
+  });
+  app.use(errorHandler(deps.logger));
+  return app;
+}

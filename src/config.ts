@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import { durationSchema } from './duration.js';
+
+/** Whole numbers from the environment, with the typed text echoed back in the error. */
+function wholeNumber(min: number, max: number, expected: string) {
+  return z.string().transform((text, ctx) => {
+    const n = Number(text.trim());
+    if (!/^\s*\d+\s*$/.test(text) || n < min || n > max) {
+      ctx.addIssue({ code: 'custom', message: `expected ${expected}, got ${JSON.stringify(text)}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
+const port = wholeNumber(1, 65535, 'a number from 1 to 65535');
+
+function positiveInt(defaultValue: number) {
+  return wholeNumber(1, Number.MAX_SAFE_INTEGER, 'a whole number above 0').prefault(String(defaultValue));
+}
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? null : v.trim()));
+
+const list = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+
+const url = (what: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return null;
+      try {
+        return new URL(v).toString().replace(/\/$/, '');
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `expected ${what}, got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+    });
+
+/** Every setting the service reads, from the environment. README.md documents each one. */
+const envSchema = z.object({
+  PORT: port.prefault('3000'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: url('a postgres:// URL'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  RUNBOOKS_DIR: z.string().min(1).default('./runbooks'),
+  PUBLIC_URL: url('an absolute URL such as https://runbooks.example.com'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MAX_BODY_BYTES: positiveInt(1_048_576),
+  DB_POOL_SIZE: positiveInt(10),
+  BATCH_MAX_WAIT: durationSchema.prefault('2ms'),
+  BATCH_MAX_SIZE: positiveInt(200),
+  REOPEN_WINDOW: durationSchema.prefault('30m'),
+  FLAPPING_AFTER: positiveInt(3),
+  ESCALATION_TICK: durationSchema.prefault('1s'),
+  NOTIFY_TIMEOUT: durationSchema.prefault('5s'),
+  NOTIFY_MAX_ATTEMPTS: positiveInt(8),
+  NOTIFY_BACKOFF: durationSchema.prefault('1s'),
+  STALE_AFTER_DAYS: positiveInt(90),
+  REPORT_CRON: z.string().min(1).default('0 9 * * 1'),
+  REPORT_TZ: z.string().min(1).default('UTC'),
+  REPORT_CONTACTS: list,
+  PAGERDUTY_WEBHOOK_SECRETS: list,
+  GRAFANA_WEBHOOK_HMAC_SECRET: optionalText,
+  GRAFANA_SIGNATURE_HEADER: z.string().min(1).default('X-Grafana-Alerting-Signature'),
+  GRAFANA_TIMESTAMP_HEADER: z.string().min(1).default('X-Grafana-Alerting-Timestamp'),
+  GRAFANA_TIMESTAMP_TOLERANCE_S: positiveInt(300),
+  ALERTMANAGER_WEBHOOK_TOKEN: optionalText,
+  DATADOG_WEBHOOK_TOKEN: optionalText,
+  TRUSTED_USER_HEADER: optionalText,
+  RESPONDERS: list,
+});
+
+export type Env = z.output<typeof envSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | null;
+  dataDir: string;
+  runbooksDir: string;
+  publicUrl: string;
+  logLevel: Env['LOG_LEVEL'];
+  maxBodyBytes: number;
+  dbPoolSize: number;
+  batch: { maxWaitMs: number; maxSize: number };
+  reopenWindowMs: number;
+  flappingAfter: number;
+  escalationTickMs: number;
+  notify: { timeoutMs: number; maxAttempts: number; backoffMs: number };
+  staleAfterDays: number;
+  report: { cron: string; timeZone: string; contacts: string[] };
+  webhooks: {
+    pagerduty: string[];
+    grafanaHmac: string | null;
+    grafanaSignatureHeader: string;
+    grafanaTimestampHeader: string;
+    grafanaToleranceS: number;
+    alertmanagerToken: string | null;
+    datadogToken: string | null;
+  };
+  auth: { trustedUserHeader: string | null; responders: string[] };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once; every problem is reported on its own line so a bad deploy is fixed in one go. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = result.data;
+  const problems: string[] = [];
+  if (!isValidTimeZone(e.REPORT_TZ)) problems.push(`REPORT_TZ: unknown time zone ${JSON.stringify(e.REPORT_TZ)}`);
+  for (const entry of e.RESPONDERS) {
+    if (!/^[^:\s]+:scrypt\$/.test(entry)) {
+      problems.push(`RESPONDERS: expected user:scrypt$... entries (make one with "runbook-router hash-password"), got ${JSON.stringify(entry.split(':')[0] + ':…')}`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const displayHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    runbooksDir: e.RUNBOOKS_DIR,
+    publicUrl: e.PUBLIC_URL ?? `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${e.PORT}`,
+    logLevel: e.LOG_LEVEL,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    dbPoolSize: e.DB_POOL_SIZE,
+    batch: { maxWaitMs: e.BATCH_MAX_WAIT, maxSize: e.BATCH_MAX_SIZE },
+    reopenWindowMs: e.REOPEN_WINDOW,
+    flappingAfter: e.FLAPPING_AFTER,
+    escalationTickMs: e.ESCALATION_TICK,
+    notify: { timeoutMs: e.NOTIFY_TIMEOUT, maxAttempts: e.NOTIFY_MAX_ATTEMPTS, backoffMs: e.NOTIFY_BACKOFF },
+    staleAfterDays: e.STALE_AFTER_DAYS,
+    report: { cron: e.REPORT_CRON, timeZone: e.REPORT_TZ, contacts: e.REPORT_CONTACTS },
+    webhooks: {
+      pagerduty: e.PAGERDUTY_WEBHOOK_SECRETS,
+      grafanaHmac: e.GRAFANA_WEBHOOK_HMAC_SECRET,
+      grafanaSignatureHeader: e.GRAFANA_SIGNATURE_HEADER,
+      grafanaTimestampHeader: e.GRAFANA_TIMESTAMP_HEADER,
+      grafanaToleranceS: e.GRAFANA_TIMESTAMP_TOLERANCE_S,
+      alertmanagerToken: e.ALERTMANAGER_WEBHOOK_TOKEN,
+      datadogToken: e.DATADOG_WEBHOOK_TOKEN,
+    },
+    auth: { trustedUserHeader: e.TRUSTED_USER_HEADER, responders: e.RESPONDERS },
+  };
+}
+
+function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,98 @@
+import { isTransientDbError } from '../db/transient-error.js';
+import type { Delivery, DeliveryOutcome } from './receive.js';
+
+interface Pending {
+  delivery: Delivery;
+  resolve: (outcome: DeliveryOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface IngestBatcherOptions {
+  /** Applies deliveries in one transaction and returns one outcome per delivery, in order; resolves only after commit. */
+  commit: (deliveries: Delivery[]) => Promise<DeliveryOutcome[]>;
+  maxWaitMs: number;
+  maxSize: number;
+  /** Transactions in flight at once; more than one only helps on a real PostgreSQL with several connections. */
+  concurrency: number;
+  onBatch?: (size: number) => void;
+}
+
+export interface IngestBatcher {
+  submit(delivery: Delivery): Promise<DeliveryOutcome>;
+  /** Waits until everything submitted so far is committed or failed. */
+  drain(): Promise<void>;
+}
+
+/**
+ * Group commit: deliveries that arrive together share one transaction, flushed after `maxWaitMs` or `maxSize` deliveries.
+ * Each caller's promise settles only after the commit that holds its delivery. When a batch fails for a reason other than
+ * the database being unavailable, its deliveries are retried one by one so one bad delivery never fails its neighbours.
+ */
+export function createIngestBatcher(options: IngestBatcherOptions): IngestBatcher {
+  let queue: Pending[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  let inFlight = 0;
+  const idle: (() => void)[] = [];
+
+  const schedule = () => {
+    if (!queue.length || inFlight >= options.concurrency) return;
+    if (queue.length >= options.maxSize) {
+      flush();
+    } else if (!timer) {
+      timer = setTimeout(flush, options.maxWaitMs);
+    }
+  };
+
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (!queue.length || inFlight >= options.concurrency) return;
+    const batch = queue.slice(0, options.maxSize);
+    queue = queue.slice(batch.length);
+    inFlight++;
+    options.onBatch?.(batch.length);
+    void run(batch).finally(() => {
+      inFlight--;
+      if (queue.length) {
+        // Whatever queued up meanwhile has already waited a whole transaction: send it now.
+        flush();
+      } else if (inFlight === 0) {
+        for (const wake of idle.splice(0)) wake();
+      }
+      schedule();
+    });
+  };
+
+  const run = async (batch: Pending[]) => {
+    try {
+      const outcomes = await options.commit(batch.map((p) => p.delivery));
+      batch.forEach((p, i) => p.resolve(outcomes[i]!));
+    } catch (error) {
+      if (batch.length === 1 || isTransientDbError(error)) {
+        for (const p of batch) p.reject(error);
+        return;
+      }
+      for (const p of batch) {
+        try {
+          const [outcome] = await options.commit([p.delivery]);
+          p.resolve(outcome!);
+        } catch (single) {
+          p.reject(single);
+        }
+      }
+    }
+  };
+
+  return {
+    submit(delivery) {
+      return new Promise<DeliveryOutcome>((resolve, reject) => {
+        queue.push({ delivery, resolve, reject });
+        schedule();
+      });
+    },
+    drain() {
+      if (!queue.length && inFlight === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => idle.push(resolve));
+    },
+  };
+}

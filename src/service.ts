@@ -1,0 +1,161 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Express } from 'express';
+import { createApp } from './app.js';
+import { startBackgroundLoop, type BackgroundLoop } from './background-loop.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import { assertSafeListen } from './local-mode.js';
+import { createDb, type DbHandle } from './db/create-db.js';
+import { migrateToLatest } from './db/migrate.js';
+import { routingFromCatalog } from './incidents/catalog-routing.js';
+import { runEscalationTick } from './incidents/escalation-tick.js';
+import { createIngestBatcher } from './incidents/ingest-batcher.js';
+import { outboxBacklog, runOutboxTick } from './incidents/outbox.js';
+import { applyDeliveries } from './incidents/receive.js';
+import type { Routing } from './incidents/routing.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { createCatalogStore, type Catalog, type CatalogStore } from './runbooks/catalog.js';
+
+export interface Service {
+  app: Express;
+  config: Config;
+  db: DbHandle;
+  catalog: CatalogStore;
+  metrics: Metrics;
+  logger: Logger;
+  routing(): Routing;
+  /** Listens on config.host:config.port (port 0 picks a free one) and starts the background loops. */
+  start(): Promise<{ port: number; url: string }>;
+  /** Graceful: stop accepting, finish in-flight requests and batches, stop the loops, close the database. */
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Tests that drive the ticks by hand turn the loops off. */
+  backgroundLoops?: boolean;
+}
+
+const ESCALATION_BATCH = 200;
+
+export async function createService(config: Config, options: ServiceOptions = {}): Promise<Service> {
+  assertSafeListen(config);
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const db = await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+  try {
+    const applied = await migrateToLatest(db.db);
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+
+  const catalog = createCatalogStore(config.runbooksDir);
+  const first = await catalog.reload();
+  if (first.findings.some((f) => f.severity === 'error')) {
+    logger.warn({ errors: first.findings.filter((f) => f.severity === 'error').map((f) => `${f.file}:${f.line}: ${f.rule}: ${f.message}`) }, 'runbook catalog has errors');
+  }
+  let routingFor: { catalog: Catalog; routing: Routing } | null = null;
+  const routing = (): Routing => {
+    const current = catalog.current();
+    if (routingFor?.catalog === current) return routingFor.routing;
+    routingFor = { catalog: current, routing: routingFromCatalog(current) };
+    return routingFor.routing;
+  };
+
+  const unsigned = (['pagerduty', 'grafana', 'alertmanager', 'datadog'] as const).filter((s) =>
+    s === 'pagerduty' ? !config.webhooks.pagerduty.length : s === 'grafana' ? !config.webhooks.grafanaHmac : s === 'alertmanager' ? !config.webhooks.alertmanagerToken : !config.webhooks.datadogToken,
+  );
+  if (unsigned.length) logger.warn({ sources: unsigned }, 'webhook sources without a secret accept unauthenticated deliveries');
+
+  const loops: BackgroundLoop[] = [];
+  let escalationLoop: BackgroundLoop | null = null;
+  let outboxLoop: BackgroundLoop | null = null;
+
+  const ingest = createIngestBatcher({
+    maxWaitMs: config.batch.maxWaitMs,
+    maxSize: config.batch.maxSize,
+    concurrency: db.kind === 'postgres' ? 2 : 1,
+    onBatch: (size) => metrics.batchSize.observe(size),
+    commit: async (deliveries) => {
+      const summary = await db.db.transaction().execute((tx) =>
+        applyDeliveries(tx, deliveries, { routing: routing(), now: clock.now(), reopenWindowMs: config.reopenWindowMs, flappingAfter: config.flappingAfter }),
+      );
+      for (const opened of summary.opened) {
+        metrics.incidentsOpened.inc({ severity: opened.severity });
+        logger.info({ incident: opened.id, severity: opened.severity }, 'incident opened');
+      }
+      if (summary.escalationDue) escalationLoop?.wake();
+      return summary.outcomes;
+    },
+  });
+
+  const app = createApp({ config, db: db.db, clock, logger, metrics, ingest, catalog, routing, wakeEscalation: () => escalationLoop?.wake() });
+
+  let server: Server | null = null;
+  return {
+    app,
+    config,
+    db,
+    catalog,
+    metrics,
+    logger,
+    routing,
+    async start() {
+      server = await new Promise<Server>((resolve, reject) => {
+        const s = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(s)));
+      });
+      // Longer than typical load balancer idle timeouts, so they close first and never hit a closing socket.
+      server.keepAliveTimeout = 65_000;
+      if (options.backgroundLoops !== false) {
+        escalationLoop = startBackgroundLoop(
+          'escalation',
+          config.escalationTickMs,
+          async () => {
+            const r = await runEscalationTick(db.db, { routing: routing(), now: clock.now(), publicUrl: config.publicUrl, limit: ESCALATION_BATCH });
+            for (const lag of r.lagsMs) metrics.timerLag.observe(Math.max(0, lag) / 1000);
+            for (const severity of r.severities) metrics.escalationsFired.inc({ severity });
+            if (r.fired) outboxLoop?.wake();
+            return r.lagsMs.length >= ESCALATION_BATCH;
+          },
+          logger,
+        );
+        outboxLoop = startBackgroundLoop(
+          'outbox',
+          Math.min(config.escalationTickMs, 1000),
+          async () => {
+            const r = await runOutboxTick(db.db, () => clock.now(), config.notify);
+            metrics.notificationsSent.inc({ outcome: 'sent' }, r.sent);
+            metrics.notificationsSent.inc({ outcome: 'retry' }, r.retried);
+            metrics.notificationsSent.inc({ outcome: 'failed' }, r.failed);
+            metrics.outboxBacklog.set(await outboxBacklog(db.db));
+            return r.sent + r.retried + r.failed >= 50;
+          },
+          logger,
+        );
+        loops.push(escalationLoop, outboxLoop);
+      }
+      const port = (server.address() as AddressInfo).port;
+      logger.info({ host: config.host, port, database: db.kind, location: db.location, runbooks: catalog.current().runbooks.size }, 'runbook-router listening');
+      return { port, url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}` };
+    },
+    async stop() {
+      if (server) {
+        const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
+        server.closeIdleConnections();
+        // In-flight requests get a grace period; a client holding a keep-alive socket open does not hold the shutdown.
+        const force = setTimeout(() => server?.closeAllConnections(), 10_000);
+        await closing;
+        clearTimeout(force);
+      }
+      await Promise.all(loops.map((l) => l.stop()));
+      await ingest.drain();
+      await db.close();
+    },
+  };
+}
