@@ -1,0 +1,71 @@
+// Quality gates of one runbook, from the seed's checklist (Actionable, Complete, Verifiable, Scoped,
+// Escalatable, Tested, Maintained) and anti-patterns (too vague, too long, no verification).
+import type { Finding, Runbook } from './runbook.js';
+import { isVagueProse } from './vague.js';
+
+export interface LintOptions {
+  now: Date;
+  /** `Last Tested:` older than this is a `stale` warning. */
+  staleAfterDays: number;
+}
+
+export const MAX_STEPS = 50;
+const DAY_MS = 86_400_000;
+
+export function lintRunbook(runbook: Runbook, knownIds: ReadonlySet<string>, options: LintOptions): Finding[] {
+  const findings: Finding[] = [];
+  const add = (severity: Finding['severity'], rule: string, line: number, message: string) =>
+    findings.push({ file: runbook.file, line, severity, rule, message });
+  const { id, lines } = runbook;
+
+  if (!runbook.owner) add('error', 'missing-owner', lines.owner ?? lines.id, `${id} has no owner; add "Owner: <team or role>" so someone keeps it current`);
+
+  const { handles, doesNotHandle } = runbook.scope;
+  if (!handles.length || !doesNotHandle.length) {
+    const missing = [!handles.length && '**Handles**', !doesNotHandle.length && '**Does NOT handle**'].filter(Boolean).join(' and ');
+    add('error', 'missing-scope', runbook.scope.line ?? lines.id, `Scope needs ${missing}: say what this runbook covers and what it does not (see RUN-xxx)`);
+  }
+
+  for (const step of runbook.steps) {
+    const where = `step ${step.number}${step.title ? ` "${step.title}"` : ''}`;
+    const hasInstructions = step.prose.trim() !== '';
+    if (!step.commands.length && !hasInstructions) {
+      add('error', 'missing-commands', step.line, `${where} has neither a command block nor instructions`);
+    } else if (!step.commands.length && isVagueProse(step.prose)) {
+      add('error', 'vague-step', step.line, `${where} only says "${step.prose.trim().split('\n')[0]}"; write the exact commands and checks for someone on their first day`);
+    }
+    if (!step.verification.length) {
+      add('error', 'missing-verification', step.line, `${where} has no verification; add "Verification:" and "- [ ] <how to confirm it worked>"`);
+    }
+  }
+  if (runbook.steps.length > MAX_STEPS) {
+    add('error', 'too-long', lines.procedure ?? lines.id, `${runbook.steps.length} steps (more than ${MAX_STEPS}); split it into focused runbooks`);
+  }
+
+  const { escalation } = runbook;
+  const missingEscalation = (['when', 'who', 'what'] as const).filter((k) => !escalation[k]);
+  if (missingEscalation.length) {
+    const labels = { when: 'When to escalate', who: 'Who to contact', what: 'What to provide' };
+    const what = escalation.line === null ? 'no "## Escalation" section' : `Escalation lacks ${missingEscalation.map((k) => `**${labels[k]}**`).join(', ')}`;
+    add('error', 'missing-escalation', escalation.line ?? lines.id, `${what}; a responder must never reach a dead end`);
+  }
+
+  if (runbook.lastTested === null) {
+    const why = runbook.lastTestedText === null ? 'no "Last Tested:" line' : `Last Tested: "${runbook.lastTestedText}" is not a YYYY-MM-DD date`;
+    add('error', 'missing-last-tested', lines.lastTested ?? lines.id, `${why}; record the date of the last drill or real use`);
+  } else {
+    const ageDays = Math.floor((options.now.getTime() - Date.parse(`${runbook.lastTested}T00:00:00Z`)) / DAY_MS);
+    if (ageDays > options.staleAfterDays) {
+      add('warning', 'stale', lines.lastTested ?? lines.id, `last tested ${runbook.lastTested}, ${ageDays} days ago (limit ${options.staleAfterDays}); drill ${id} and, once the drill passes, update the "Last Tested:" line to the drill date`);
+    }
+  }
+
+  for (const ref of runbook.references) {
+    if (!knownIds.has(ref.id)) add('error', 'dangling-reference', ref.line, `${ref.id} is not a runbook in this catalog`);
+  }
+
+  if (!runbook.postIncident.length) {
+    add('warning', 'missing-post-incident', lines.postIncident ?? lines.id, `no post-incident checklist; add "## Post-Incident" with "- [ ] Document incident timeline", "- [ ] Update this runbook if steps were wrong/missing"`);
+  }
+  return findings;
+}

@@ -1,0 +1,44 @@
+// `lintCatalog`: every quality gate over a loaded catalog, and the text format the CLI prints.
+import type { Catalog } from './catalog.js';
+import { lintMatrixAgainstRunbooks } from './lint-matrix.js';
+import { lintRunbook, type LintOptions } from './lint-runbook.js';
+import type { Finding } from './runbook.js';
+
+export { MAX_STEPS, type LintOptions } from './lint-runbook.js';
+
+/** Parse, matrix and duplicate-id findings of the catalog plus every gate, sorted by file and line. */
+export function lintCatalog(catalog: Catalog, options: LintOptions): Finding[] {
+  const knownIds = new Set(catalog.runbooks.keys());
+  const findings = [...catalog.findings];
+  for (const runbook of catalog.runbooks.values()) findings.push(...lintRunbook(runbook, knownIds, options));
+  findings.push(...lintMatrixAgainstRunbooks(catalog));
+  return sortFindings(findings);
+}
+
+export function sortFindings(findings: Finding[]): Finding[] {
+  return [...findings].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.rule.localeCompare(b.rule)));
+}
+
+export interface FindingSummary {
+  errors: number;
+  warnings: number;
+  /** Files checked (runbooks and matrix), not only those with findings. */
+  files: number;
+}
+
+export function summarize(findings: Finding[], filesChecked: number): FindingSummary {
+  const errors = findings.filter((f) => f.severity === 'error').length;
+  return { errors, warnings: findings.length - errors, files: filesChecked };
+}
+
+/** One `file:line: severity rule: message` line per finding, then `N errors, M warnings in K files`. */
+export function formatFindings(findings: Finding[], filesChecked: number): string {
+  const { errors, warnings, files } = summarize(findings, filesChecked);
+  const lines = findings.map((f) => `${f.file}:${f.line}: ${f.severity} ${f.rule}: ${f.message}`);
+  lines.push(`${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${plural(files, 'file')}`);
+  return lines.join('\n');
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
