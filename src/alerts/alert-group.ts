@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Alert, Source } from './alert.js';
 import { monIdsFromFirstSource } from './mon-id-token.js';
-import { present, stringMap, timestamp, toIso } from './schema-parts.js';
+import { httpUrl, present, stringMap, timestamp, toIso } from './schema-parts.js';
 
 /**
  * The Alertmanager notification template (`template.Data`), which Grafana's unified webhook extends.
@@ -57,7 +57,7 @@ export function alertFromGroupAlert(source: Source, alert: GroupAlert, extraValu
     labels: { ...alert.labels },
     // Annotations (description, runbook_url, …) are what a responder reads first; measurements may override same-named keys.
     values: { ...annotations, ...extraValues },
-    url: present(alert.generatorURL) ?? null,
+    url: httpUrl(alert.generatorURL) ?? null,
     startsAt: toIso(alert.startsAt),
     eventAt: toIso(eventAt),
   };

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Alert, AlertStatus } from './alert.js';
 import { parseDatadogTitle } from './datadog-title.js';
 import { monIdsFromFirstSource, monIdsIn } from './mon-id-token.js';
-import { jsonObject, present } from './schema-parts.js';
+import { httpUrl, jsonObject, present } from './schema-parts.js';
 
 /** `$ID`-like variables are numbers when the template left them unquoted; they are identifiers, so keep them as text. */
 const scalarId = z
@@ -133,7 +133,7 @@ export function adaptDatadog(body: unknown, receivedAt: Date): Alert[] {
     title: title.text || 'Datadog monitor',
     labels: Object.fromEntries(labels),
     values,
-    url: present(dd.link) ?? null,
+    url: httpUrl(dd.link) ?? null,
     // Datadog sends no start time; the event's own time is the closest thing.
     startsAt: at,
     eventAt: at,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Alert } from './alert.js';
 import { alertFromGroupAlert, groupAlertShape, groupShape } from './alert-group.js';
 import { monIdsFromFirstSource } from './mon-id-token.js';
-import { jsonObject, present, stringMap } from './schema-parts.js';
+import { httpUrl, jsonObject, present, stringMap } from './schema-parts.js';
 
 /** Grafana unified alerting webhook, integration version v1 (`receivers/webhook/v1`). */
 export const grafanaBodySchema = jsonObject({
@@ -75,12 +75,13 @@ function adaptUnified(body: unknown): Alert[] {
       ['panelURL', alert.panelURL],
       ['silenceURL', alert.silenceURL],
       ['imageURL', alert.imageURL],
-      ['valueString', alert.valueString],
     ] as const) {
       // Grafana sends "" for URLs of rules without a dashboard; an empty link is noise on the incident page.
-      const text = present(value);
-      if (text !== undefined) measurements[key] = text;
+      const url = httpUrl(value);
+      if (url !== undefined) measurements[key] = url;
     }
+    const valueString = present(alert.valueString);
+    if (valueString !== undefined) measurements.valueString = valueString;
     Object.assign(measurements, alert.values ?? {});
     return alertFromGroupAlert('grafana', alert, measurements);
   });
@@ -100,7 +101,7 @@ function adaptLegacy(body: unknown, receivedAt: Date): Alert[] {
   }
   const message = present(legacy.message);
   if (message !== undefined) values.message = message;
-  const imageUrl = present(legacy.imageUrl);
+  const imageUrl = httpUrl(legacy.imageUrl);
   if (imageUrl !== undefined) values.imageUrl = imageUrl;
   // The legacy body has no timestamps at all, so arrival time is the best available order.
   const at = receivedAt.toISOString();
@@ -113,7 +114,7 @@ function adaptLegacy(body: unknown, receivedAt: Date): Alert[] {
       title: present(legacy.ruleName) ?? present(legacy.title) ?? `Grafana rule ${legacy.ruleId}`,
       labels: { ...tags },
       values,
-      url: present(legacy.ruleUrl) ?? null,
+      url: httpUrl(legacy.ruleUrl) ?? null,
       startsAt: at,
       eventAt: at,
     },

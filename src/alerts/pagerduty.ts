@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Alert } from './alert.js';
 import { monIdsFromFirstSource } from './mon-id-token.js';
-import { jsonObject, present, timestamp, toIso } from './schema-parts.js';
+import { httpUrl, jsonObject, present, timestamp, toIso } from './schema-parts.js';
 
 /** PagerDuty references (`{html_url,id,self,summary,type}`); only the summary is shown. */
 const reference = z.object({ id: z.string().optional(), summary: z.string().optional(), html_url: z.string().optional() });
@@ -92,7 +92,7 @@ export function adaptPagerduty(body: unknown, _receivedAt: Date): Alert[] {
       title: incident.title,
       labels,
       values,
-      url: present(incident.html_url) ?? null,
+      url: httpUrl(incident.html_url) ?? null,
       startsAt: toIso(startedAt),
       eventAt: toIso(event.occurred_at),
       actor: present(event.agent?.summary) ?? null,

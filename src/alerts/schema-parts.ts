@@ -22,3 +22,18 @@ export function present(value: string | null | undefined): string | undefined {
   const trimmed = value.trim();
   return trimmed === '' ? undefined : trimmed;
 }
+
+/**
+ * Links become clickable on the incident page, and escaping does not defuse `javascript:`; a sender-controlled
+ * link is kept only when it is an absolute http(s) URL.
+ */
+export function httpUrl(value: string | null | undefined): string | undefined {
+  const candidate = present(value);
+  if (candidate === undefined) return undefined;
+  try {
+    const { protocol } = new URL(candidate);
+    return protocol === 'http:' || protocol === 'https:' ? candidate : undefined;
+  } catch {
+    return undefined;
+  }
+}
