@@ -46,6 +46,10 @@ export async function runCli(argv: string[]): Promise<number> {
       const { runLint } = await import('./runbooks/lint-command.js');
       return runLint(args, { out, err, now: new Date(), env });
     }
+    case 'demo': {
+      const { runDemo } = await import('./demo-command.js');
+      return runDemo(args, { out, err, env });
+    }
     case 'help':
     case '--help':
     case '-h':

@@ -1,5 +1,5 @@
 const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300', '40001', '40P01']);
-const TRANSIENT_MESSAGES = /Connection terminated|connection timeout|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|the database system is (starting up|shutting down)|PGlite is closed|driver has already been destroyed/i;
+const TRANSIENT_MESSAGES = /Connection terminated|not currently accepting connections|terminating connection|connection timeout|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|the database system is (starting up|shutting down)|PGlite is closed|driver has already been destroyed/i;
 
 /** True when the database could not answer (down, restarting, overloaded): the sender should retry, so the answer is 503. */
 export function isTransientDbError(error: unknown): boolean {

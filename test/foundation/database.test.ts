@@ -1,0 +1,177 @@
+import { sql } from 'kysely';
+import pg from 'pg';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.js';
+import { systemClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { createDb } from '../../src/db/create-db.js';
+import { migrateToLatest, pendingMigrations } from '../../src/db/migrate.js';
+import { createIngestBatcher } from '../../src/incidents/ingest-batcher.js';
+import { createLogger } from '../../src/logger.js';
+import { createMetrics } from '../../src/metrics.js';
+import { createCatalogStore } from '../../src/runbooks/catalog.js';
+import { routingFromCatalog } from '../../src/incidents/catalog-routing.js';
+import { createTestDatabase, onRealPostgres, type TestDatabase } from '../support/test-database.js';
+import { createTestService, SHIPPED_RUNBOOKS } from '../support/test-service.js';
+import { wireBody } from '../support/webhook-payloads.js';
+
+describe('migrations', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => database.drop());
+
+  it('apply the whole schema to an empty database, once', async () => {
+    const handle = await createDb({ databaseUrl: database.url, dataDir: database.dataDir });
+    try {
+      expect(await pendingMigrations(handle.db)).toEqual(['0001_initial_schema']);
+      expect(await migrateToLatest(handle.db)).toEqual(['0001_initial_schema']);
+      expect(await migrateToLatest(handle.db)).toEqual([]);
+      expect(await pendingMigrations(handle.db)).toEqual([]);
+      const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public' order by table_name`.execute(handle.db);
+      expect(tables.rows.map((r) => r.table_name)).toEqual(
+        expect.arrayContaining(['alert_events', 'alert_instances', 'drills', 'follow_ups', 'incident_events', 'incidents', 'notifications', 'rejected_deliveries', 'reports', 'runbook_versions', 'step_checks']),
+      );
+      // int8 comes back as a number on both drivers.
+      const count = await handle.db.selectFrom('incidents').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      expect(count.n).toBe(0);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('enforce one open incident per MON- id with a partial unique index', async () => {
+    const handle = await createDb({ databaseUrl: database.url, dataDir: database.dataDir });
+    try {
+      const now = new Date();
+      const row = { group_key: 'mon:MON-777', mon_id: 'MON-777', title: 't', severity: 'critical', status: 'triggered' as const, source: 'grafana', opened_at: now, last_alert_at: now, updated_at: now };
+      await handle.db.insertInto('incidents').values(row).execute();
+      await expect(handle.db.insertInto('incidents').values(row).execute()).rejects.toThrow(/duplicate key|unique/i);
+      await handle.db.updateTable('incidents').set({ status: 'resolved', resolved_at: now }).where('group_key', '=', 'mon:MON-777').execute();
+      await handle.db.insertInto('incidents').values(row).execute();
+    } finally {
+      await handle.close();
+    }
+  });
+});
+
+describe('/healthz and /readyz', () => {
+  it('is not ready while migrations are pending, ready once applied', async () => {
+    const database = await createTestDatabase();
+    const handle = await createDb({ databaseUrl: database.url, dataDir: database.dataDir });
+    try {
+      const config = loadConfig({ LOG_LEVEL: 'silent' });
+      const catalog = createCatalogStore(SHIPPED_RUNBOOKS);
+      await catalog.reload();
+      const app = createApp({
+        config,
+        db: handle.db,
+        clock: systemClock,
+        logger: createLogger('silent'),
+        metrics: createMetrics(),
+        ingest: createIngestBatcher({ commit: async () => [], maxWaitMs: 1, maxSize: 1, concurrency: 1 }),
+        catalog,
+        routing: () => routingFromCatalog(catalog.current()),
+        wakeEscalation: () => undefined,
+      });
+      await request(app).get('/healthz').expect(200, { status: 'ok' });
+      const notReady = await request(app).get('/readyz').expect(503);
+      expect(notReady.body.reason).toMatch(/migrations not applied: 0001_initial_schema/);
+      await migrateToLatest(handle.db);
+      await request(app).get('/readyz').expect(200, { status: 'ready' });
+      expect((await request(app).get('/metrics').expect(200)).text).toContain('runbook_router_deliveries_total');
+    } finally {
+      await handle.close();
+      await database.drop();
+    }
+  });
+});
+
+describe('the embedded database keeps its data across restarts', () => {
+  it.skipIf(onRealPostgres)('finds the incident of the first start after the second', async () => {
+    const database = await createTestDatabase();
+    try {
+      const first = await createTestService(database);
+      const opened = (await request(first.app).post('/webhooks/grafana').set('Content-Type', 'application/json').send(wireBody('grafana-firing')).expect(202)).body.incidents[0];
+      await first.stop();
+      const second = await createTestService(database);
+      const detail = (await request(second.app).get(`/api/incidents/${opened}`).expect(200)).body;
+      expect(detail).toMatchObject({ id: opened, monId: 'MON-012', status: 'triggered' });
+      await second.stop();
+    } finally {
+      await database.drop();
+    }
+  });
+});
+
+// Faults against the real server: connections are refused and killed, then allowed again.
+describe.runIf(onRealPostgres)('when PostgreSQL becomes unreachable', () => {
+  let database: TestDatabase;
+  let admin: pg.Client;
+  const dbName = () => new URL(database.url!).pathname.slice(1);
+  const cutOff = async () => {
+    await admin.query(`alter database ${dbName()} allow_connections false`);
+    await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [dbName()]);
+  };
+  const restore = () => admin.query(`alter database ${dbName()} allow_connections true`);
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await restore().catch(() => undefined);
+    await admin.end();
+    await database.drop();
+  });
+
+  it('/readyz answers 503, webhooks answer 503 with Retry-After, and the retry is applied once after recovery', async () => {
+    const service = await createTestService(database);
+    try {
+      await request(service.app).get('/readyz').expect(200);
+      await cutOff();
+      const ready = await request(service.app).get('/readyz').expect(503);
+      expect(ready.body.reason).toMatch(/database unreachable/);
+      const body = wireBody('grafana-firing');
+      const refused = await request(service.app).post('/webhooks/grafana').set('Content-Type', 'application/json').send(body).expect(503);
+      expect(refused.headers['retry-after']).toBe('5');
+
+      await restore();
+      await request(service.app).get('/readyz').expect(200);
+      const applied = await request(service.app).post('/webhooks/grafana').set('Content-Type', 'application/json').send(body).expect(202);
+      expect(applied.body.duplicate).toBe(false);
+      const again = await request(service.app).post('/webhooks/grafana').set('Content-Type', 'application/json').send(body).expect(202);
+      expect(again.body.duplicate).toBe(true);
+      const rows = await service.db.db.selectFrom('alert_events').select('id').execute();
+      expect(rows).toHaveLength(1);
+      const incidents = await service.db.db.selectFrom('incidents').select('id').execute();
+      expect(incidents).toHaveLength(1);
+    } finally {
+      await restore();
+      await service.stop();
+    }
+  });
+
+  it('/readyz answers 503 for a database URL nothing listens on', async () => {
+    const handle = await createDb({ databaseUrl: 'postgres://postgres@127.0.0.1:1/nothing', dataDir: database.dataDir });
+    const config = loadConfig({ LOG_LEVEL: 'silent' });
+    const catalog = createCatalogStore(SHIPPED_RUNBOOKS);
+    const app = createApp({
+      config,
+      db: handle.db,
+      clock: systemClock,
+      logger: createLogger('silent'),
+      metrics: createMetrics(),
+      ingest: createIngestBatcher({ commit: async () => [], maxWaitMs: 1, maxSize: 1, concurrency: 1 }),
+      catalog,
+      routing: () => routingFromCatalog(catalog.current()),
+      wakeEscalation: () => undefined,
+    });
+    const res = await request(app).get('/readyz').expect(503);
+    expect(res.body.reason).toMatch(/database unreachable: .*ECONNREFUSED|connect/i);
+    await handle.close();
+  });
+});
