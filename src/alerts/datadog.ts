@@ -12,11 +12,13 @@ const scalarId = z
 /** Past this, `new Date(ms)` is invalid; refusing it here keeps a bad template a 400 instead of a crash. */
 const MAX_DATE_MS = 8_640_000_000_000_000;
 
+const EPOCH_MS = { error: 'expected epoch milliseconds' };
+
 /** `$DATE` is epoch milliseconds, quoted or not; it orders events, so a value that is not a time is refused. */
 const epochMs = z
-  .union([z.string().trim().regex(/^\d*$/), z.number()], { error: 'expected epoch milliseconds' })
+  .union([z.string().trim().regex(/^\d*$/, EPOCH_MS), z.number()], EPOCH_MS)
   .transform((value) => (value === '' ? undefined : Number(value)))
-  .pipe(z.number().int().nonnegative().max(MAX_DATE_MS, { error: 'expected epoch milliseconds' }).optional());
+  .pipe(z.number().int(EPOCH_MS).nonnegative(EPOCH_MS).max(MAX_DATE_MS, EPOCH_MS).optional());
 
 const text = z.string().optional();
 
