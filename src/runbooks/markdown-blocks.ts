@@ -24,7 +24,16 @@ export type Block =
   | (Span & { kind: 'heading'; level: number; text: string; line: number })
   | (Span & { kind: 'paragraph'; lines: { text: string; line: number }[] })
   | (Span & { kind: 'list'; items: ListItem[] })
-  | (Span & { kind: 'fence'; lang: string; code: string; line: number; closed: boolean })
+  | (Span & {
+      kind: 'fence';
+      lang: string;
+      code: string;
+      line: number;
+      /** false when the fence runs to the end of the file. */
+      closed: boolean;
+      /** 1-based line of a fence opening (```bash) inside the code: almost always a missing closing fence. */
+      swallowedOpening: number | null;
+    })
   | (Span & { kind: 'other' });
 
 // The seed writes fences as \`\`\`sql (escaped for its own markdown host); such a line on its own is a fence.
@@ -75,13 +84,23 @@ export function parseBlocks(lines: string[]): Block[] {
     } else if (token.type === 'fence' || token.type === 'code_block') {
       const last = lines[end - 1] ?? '';
       const closed = token.type === 'code_block' || (end - 1 > start && FENCE_LINE.test(last) && last.trim().length === (FENCE_LINE.exec(last)?.[1]?.length ?? -1));
-      blocks.push({ kind: 'fence', lang: token.info.trim().split(/\s+/)[0] ?? '', code: token.content.replace(/\n$/, ''), line: start + 1, closed, start, end });
+      const swallowedOpening = token.type === 'fence' ? findOpening(lines, start + 1, end - 1, token.markup) : null;
+      blocks.push({ kind: 'fence', lang: token.info.trim().split(/\s+/)[0] ?? '', code: token.content.replace(/\n$/, ''), line: start + 1, closed, swallowedOpening, start, end });
     } else if (token.map) {
       blocks.push({ kind: 'other', start, end });
     }
     i = close + 1;
   }
   return blocks;
+}
+
+/** First line in [from, to) that opens a fence of the same kind as `markup` with an info string. */
+function findOpening(lines: string[], from: number, to: number, markup: string): number | null {
+  for (let n = from; n < to; n++) {
+    const match = /^ {0,3}(`{3,}|~{3,})\s*\S/.exec(lines[n] ?? '');
+    if (match && match[1]![0] === markup[0] && match[1]!.length >= markup.length) return n + 1;
+  }
+  return null;
 }
 
 /** Index of the token that closes the block opened at `i` (itself for self-contained tokens). */

@@ -41,11 +41,15 @@ export function parseRunbook(text: string, file: string): ParseResult {
   });
 
   const blocks = parseBlocks(lines);
-  let unclosedFence = false;
+  let brokenFence = false;
   for (const block of blocks) {
-    if (block.kind === 'fence' && !block.closed) {
-      unclosedFence = true;
+    if (block.kind !== 'fence') continue;
+    if (!block.closed) {
+      brokenFence = true;
       findings.push({ file, line: block.line, severity: 'error', rule: 'parse', message: 'code block opened here is never closed (the rest of the file would be read as code)' });
+    } else if (block.swallowedOpening !== null) {
+      brokenFence = true;
+      findings.push({ file, line: block.line, severity: 'error', rule: 'parse', message: `code block opened here contains another opening fence at line ${block.swallowedOpening}; a closing \`\`\` is missing before it` });
     }
   }
 
@@ -104,7 +108,7 @@ export function parseRunbook(text: string, file: string): ParseResult {
     if (!sections.has(kind)) sections.set(kind, { line, blocks: [] });
   }
 
-  if (header.id === null || header.category === null || unclosedFence) return { runbook: null, findings };
+  if (header.id === null || header.category === null || brokenFence) return { runbook: null, findings };
 
   if (steps.length === 0) {
     findings.push({ file, line: sections.get('procedure')?.line ?? header.idLine, severity: 'error', rule: 'parse', message: 'no procedure steps ("### Step 1: <title>" under "## Procedure")' });

@@ -1,0 +1,199 @@
+// What people actually type: other step heading separators and levels, `* [ ]`, `- [x]`, blank lines,
+// headings in other case, bold labels, and the launch playbook's Duration / Rollback / Checkpoint lines.
+import { describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbooks/parse-runbook.js';
+import { lineOf, RUN_101 } from './helpers.js';
+
+const HEADER = `RUN-201: Variations
+Category: maintenance
+Trigger: Weekly
+Owner: SRE
+Last Tested: 2026-11-01
+`;
+
+describe('tolerated variations', () => {
+  const text = `${HEADER}
+
+
+## SCOPE
+* **Handles:** Weekly cleanup; log rotation
+* **Does NOT handle:** Restores (see RUN-102, RUN-103)
+
+## procedure
+
+
+### Step 1 - Dash Separator
+Do the first thing carefully:
+
+**Commands:**
+\`\`\`bash
+echo one
+\`\`\`
+
+**Verification:**
+* [ ] star checkbox item
+- [x] checked item
+
+## Step 2. Dot Separator At Level 2
+Run \`cleanup.sh --dry-run\` first and read its output.
+
+Verification: inline verification item
+
+#### Step 3 No Separator At Level 4
+Commands:
+\`kubectl get pods -n prod\`
+
+Verification:
+- [ ] pods listed
+
+### Step 4: Timed
+Duration: 15m (max 25m)
+Rollback: \`kubectl rollout undo deployment/app-server --to-revision=42\`
+Checkpoint: manual
+
+Commands:
+\`\`\`sh
+kubectl rollout restart deployment/app-server
+\`\`\`
+
+Verification:
+- [ ] restarted
+
+### Step 5: Rollback With Code Block
+Restart the workers.
+
+Duration: 90s
+Rollback:
+\`\`\`bash
+kubectl -n prod scale deployment/worker --replicas=3
+\`\`\`
+
+Commands:
+\`\`\`bash
+kubectl -n prod scale deployment/worker --replicas=6
+\`\`\`
+
+#### Verification
+- [ ] six workers running
+
+## ESCALATION
+- When: never resolves
+- Who: SRE lead
+- What: logs
+
+## Post-Maintenance
+* [ ] Record in the maintenance log
+`;
+  const { runbook, findings } = parseRunbook(text, 'RUN-201.md');
+
+  it('parses with no findings and normalises the category case', () => {
+    expect(findings).toEqual([]);
+    expect(runbook?.category).toBe('Maintenance');
+  });
+
+  it('accepts `Step 1 -`, `Step 2.` at level 2 and `Step 3` without separator at level 4', () => {
+    expect(runbook!.steps.map((s) => [s.key, s.title, s.line])).toEqual([
+      ['step-1', 'Dash Separator', lineOf(text, '### Step 1 -')],
+      ['step-2', 'Dot Separator At Level 2', lineOf(text, '## Step 2.')],
+      ['step-3', 'No Separator At Level 4', lineOf(text, '#### Step 3')],
+      ['step-4', 'Timed', lineOf(text, '### Step 4')],
+      ['step-5', 'Rollback With Code Block', lineOf(text, '### Step 5')],
+    ]);
+  });
+
+  it('reads bold labels, `* [ ]` and `- [x]` items, and inline verification', () => {
+    const [one, two, three] = runbook!.steps;
+    expect(one!.commands).toEqual([{ lang: 'bash', code: 'echo one', line: lineOf(text, '```bash') }]);
+    expect(one!.verification.map((v) => [v.key, v.text, v.line])).toEqual([
+      ['step-1.v1', 'star checkbox item', lineOf(text, '* [ ] star')],
+      ['step-1.v2', 'checked item', lineOf(text, '- [x] checked')],
+    ]);
+    expect(two!.prose).toBe('Run `cleanup.sh --dry-run` first and read its output.');
+    expect(two!.verification.map((v) => v.text)).toEqual(['inline verification item']);
+    expect(three!.commands).toEqual([{ lang: '', code: 'kubectl get pods -n prod', line: lineOf(text, '`kubectl get pods') }]);
+  });
+
+  it('reads Duration, an inline Rollback and Checkpoint: manual', () => {
+    const four = runbook!.steps[3]!;
+    expect(four.duration).toEqual({ expectedMs: 15 * 60_000, maxMs: 25 * 60_000, line: lineOf(text, 'Duration: 15m') });
+    expect(four.rollback).toBe('kubectl rollout undo deployment/app-server --to-revision=42');
+    expect(four.rollbackLine).toBe(lineOf(text, 'Rollback: `kubectl'));
+    expect(four.checkpoint).toBe(true);
+    expect(four.commands.map((c) => c.code)).toEqual(['kubectl rollout restart deployment/app-server']);
+  });
+
+  it('takes the code block after `Rollback:` as the rollback, not as a command; `#### Verification` works as a label', () => {
+    const five = runbook!.steps[4]!;
+    expect(five.duration).toEqual({ expectedMs: 90_000, maxMs: null, line: lineOf(text, 'Duration: 90s') });
+    expect(five.rollback).toBe('kubectl -n prod scale deployment/worker --replicas=3');
+    expect(five.commands.map((c) => c.code)).toEqual(['kubectl -n prod scale deployment/worker --replicas=6']);
+    expect(five.checkpoint).toBe(false);
+    expect(five.verification.map((v) => v.text)).toEqual(['six workers running']);
+  });
+
+  it('reads sections whatever their case, with `;`-separated scope and short escalation labels', () => {
+    expect(runbook!.scope.handles.map((s) => s.text)).toEqual(['Weekly cleanup', 'log rotation']);
+    expect(runbook!.scope.doesNotHandle).toEqual([{ text: 'Restores', refs: ['RUN-102', 'RUN-103'], line: lineOf(text, 'Does NOT handle') }]);
+    expect(runbook!.escalation).toMatchObject({ when: 'never resolves', who: 'SRE lead', what: 'logs' });
+    expect(runbook!.postIncident).toEqual([{ key: 'post-1', text: 'Record in the maintenance log', line: lineOf(text, 'Record in the maintenance log') }]);
+  });
+});
+
+describe('structure problems', () => {
+  it('reports a file without a RUN- line and returns no runbook', () => {
+    const { runbook, findings } = parseRunbook('# Notes\n\nSome text\n', 'notes.md');
+    expect(runbook).toBeNull();
+    expect(findings).toEqual([{ file: 'notes.md', line: 1, severity: 'error', rule: 'parse', message: expect.stringContaining('RUN-<number>') }]);
+  });
+
+  it('rejects an unknown category at its line', () => {
+    const { runbook, findings } = parseRunbook(RUN_101.replace('Category: Incident', 'Category: Incdent'), 'x.md');
+    expect(runbook).toBeNull();
+    expect(findings.map((f) => [f.rule, f.line])).toEqual([['parse', 2]]);
+  });
+
+  it('returns no runbook when a code block is not closed before the next one opens', () => {
+    const text = RUN_101.replace('redis-cli -h {{alert.labels.instance}} info memory\n```', 'redis-cli -h {{alert.labels.instance}} info memory');
+    const { runbook, findings } = parseRunbook(text, 'x.md');
+    expect(runbook).toBeNull();
+    expect(findings).toEqual([
+      expect.objectContaining({ rule: 'parse', line: lineOf(text, '```bash'), message: expect.stringContaining(`line ${lineOf(text, '```bash', lineOf(text, '```bash') + 1)}`) }),
+    ]);
+  });
+
+  it('returns no runbook when the last code block is never closed', () => {
+    const text = RUN_101.replace('config set maxmemory 6gb\n```', 'config set maxmemory 6gb');
+    const { runbook, findings } = parseRunbook(text, 'x.md');
+    expect(runbook).toBeNull();
+    expect(findings).toEqual([expect.objectContaining({ rule: 'parse', line: lineOf(text, '```bash', lineOf(text, 'Raise maxmemory')), message: expect.stringContaining('never closed') })]);
+  });
+
+  it('reports an unreadable Duration and a misspelt Checkpoint but keeps the runbook', () => {
+    const text = RUN_101.replace('Duration: 5m (max 10m)', 'Duration: 5 minutes\nCheckpoint: manaul');
+    const { runbook, findings } = parseRunbook(text, 'x.md');
+    expect(runbook?.steps[1]!.duration).toBeNull();
+    expect(runbook?.steps[1]!.checkpoint).toBe(false);
+    expect(findings.map((f) => [f.rule, f.line])).toEqual([['parse', lineOf(text, 'Duration: 5 minutes')], ['parse', lineOf(text, 'Checkpoint: manaul')]]);
+  });
+
+  it('keeps keys unique when a step number repeats, and reports it', () => {
+    const text = RUN_101.replace('### Step 2: Raise maxmemory', '### Step 1: Raise maxmemory');
+    const { runbook, findings } = parseRunbook(text, 'x.md');
+    expect(runbook!.steps.map((s) => s.key)).toEqual(['step-1', 'step-1-2']);
+    expect(runbook!.steps[1]!.verification[0]!.key).toBe('step-1-2.v1');
+    expect(findings).toEqual([expect.objectContaining({ rule: 'parse', line: lineOf(text, 'Raise maxmemory') })]);
+  });
+
+  it('reads CRLF files with the same lines', () => {
+    const { runbook, findings } = parseRunbook(RUN_101.replace(/\n/g, '\r\n'), 'x.md');
+    expect(findings).toEqual([]);
+    expect(runbook!.steps.map((s) => s.line)).toEqual([lineOf(RUN_101, '### Step 1'), lineOf(RUN_101, '### Step 2')]);
+    expect(runbook!.steps[0]!.commands[0]!.code).toBe('redis-cli -h {{alert.labels.instance}} info memory');
+  });
+
+  it('accepts a `# RUN-101: Title` heading as the id line', () => {
+    const { runbook, findings } = parseRunbook(`# ${RUN_101}`, 'x.md');
+    expect(findings).toEqual([]);
+    expect(runbook).toMatchObject({ id: 'RUN-101', title: 'Cache Eviction Storm', owner: 'Platform Team' });
+  });
+});
