@@ -1,0 +1,142 @@
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createCatalogStore, loadCatalog, type Catalog } from '../../src/runbooks/catalog.js';
+import { matchAlert } from '../../src/runbooks/match-alert.js';
+import { MATRIX, RUN_101, RUN_102, writeCatalog } from './helpers.js';
+
+describe('loadCatalog', () => {
+  it('reads every runbook (not README.md) and the matrix', async () => {
+    const { dir, cleanup } = await writeCatalog({ 'RUN-101.md': RUN_101, 'RUN-102.md': RUN_102, 'README.md': '# Runbooks\n', 'matrix.yml': MATRIX, 'notes.txt': 'x' });
+    try {
+      const catalog = await loadCatalog(dir);
+      expect([...catalog.runbooks.keys()]).toEqual(['RUN-101', 'RUN-102']);
+      expect(catalog.runbooks.get('RUN-101')!.file).toBe(path.join(dir, 'RUN-101.md'));
+      expect(catalog.files.map((f) => path.basename(f))).toEqual(['RUN-101.md', 'RUN-102.md', 'matrix.yml']);
+      expect(catalog.matrix!.alerts['MON-101']!.runbookId).toBe('RUN-101');
+      expect(catalog.findings).toEqual([]);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('reports a missing matrix.yml and has no matrix', async () => {
+    const { dir, cleanup } = await writeCatalog({ 'RUN-101.md': RUN_101 });
+    try {
+      const catalog = await loadCatalog(dir);
+      expect(catalog.matrix).toBeNull();
+      expect(catalog.findings).toEqual([expect.objectContaining({ rule: 'matrix-invalid', severity: 'error', file: path.join(dir, 'matrix.yml') })]);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('rejects when the directory does not exist', async () => {
+    await expect(loadCatalog('/nonexistent/runbooks-dir')).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('createCatalogStore', () => {
+  it('throws on current() before the first reload', () => {
+    expect(() => createCatalogStore('/nonexistent').current()).toThrow(/reload\(\)/);
+  });
+
+  it('keeps the last good version of a runbook that stops parsing, and reports why', async () => {
+    const { dir, cleanup } = await writeCatalog({ 'RUN-101.md': RUN_101, 'RUN-102.md': RUN_102, 'matrix.yml': MATRIX });
+    const reloads: boolean[] = [];
+    try {
+      const store = createCatalogStore(dir, { onReload: (_catalog, result) => reloads.push(result.ok) });
+      expect(await store.reload()).toEqual({ ok: true, findings: [] });
+      const good = store.current().runbooks.get('RUN-101')!;
+
+      // A half-finished edit: the category is misspelt.
+      await writeFile(path.join(dir, 'RUN-101.md'), RUN_101.replace('Category: Incident', 'Category: Incdent'));
+      const broken = await store.reload();
+      expect(broken.ok).toBe(false);
+      expect(broken.findings).toContainEqual(expect.objectContaining({ file: path.join(dir, 'RUN-101.md'), line: 2, rule: 'parse', severity: 'error' }));
+      expect(broken.findings).toContainEqual(expect.objectContaining({ rule: 'parse', severity: 'warning', message: expect.stringContaining('last good version of RUN-101') }));
+      expect(store.current().runbooks.get('RUN-101')!.hash).toBe(good.hash);
+
+      // Still kept on the next reload while the file stays broken.
+      await store.reload();
+      expect(store.current().runbooks.get('RUN-101')!.hash).toBe(good.hash);
+
+      // Fixed: the new version serves.
+      const fixed = RUN_101.replace('Cache Eviction Storm', 'Cache Eviction Storm (v2)');
+      await writeFile(path.join(dir, 'RUN-101.md'), fixed);
+      expect((await store.reload()).ok).toBe(true);
+      expect(store.current().runbooks.get('RUN-101')!.title).toBe('Cache Eviction Storm (v2)');
+
+      // Deleting a file is deliberate: the runbook goes.
+      await rm(path.join(dir, 'RUN-102.md'));
+      await store.reload();
+      expect(store.current().runbooks.has('RUN-102')).toBe(false);
+      expect(reloads).toEqual([true, false, false, true, true]);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('keeps the last good matrix when matrix.yml becomes invalid', async () => {
+    const { dir, cleanup } = await writeCatalog({ 'RUN-101.md': RUN_101, 'matrix.yml': MATRIX });
+    try {
+      const store = createCatalogStore(dir);
+      await store.reload();
+      const good = store.current().matrix;
+      await writeFile(path.join(dir, 'matrix.yml'), MATRIX.replace('severity: critical', 'severity: critcal'));
+      const result = await store.reload();
+      expect(result.ok).toBe(false);
+      expect(result.findings).toContainEqual(expect.objectContaining({ rule: 'matrix-invalid', severity: 'error', message: expect.stringContaining('alerts.MON-101.severity') }));
+      expect(store.current().matrix).toBe(good);
+      expect(matchAlert(store.current(), 'MON-101').severity).toBe('critical');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('keeps the current catalog when the directory disappears', async () => {
+    const { dir, cleanup } = await writeCatalog({ 'RUN-101.md': RUN_101, 'matrix.yml': MATRIX });
+    const store = createCatalogStore(dir);
+    await store.reload();
+    const before = store.current();
+    await cleanup();
+    const result = await store.reload();
+    expect(result.ok).toBe(false);
+    expect(result.findings[0]!.message).toContain('cannot read the runbook directory');
+    expect(store.current()).toBe(before);
+  });
+});
+
+describe('matchAlert', () => {
+  async function catalog(files: Record<string, string>): Promise<Catalog> {
+    const { dir, cleanup } = await writeCatalog(files);
+    try {
+      return await loadCatalog(dir);
+    } finally {
+      await cleanup();
+    }
+  }
+
+  it('routes a known MON- id to its runbook, severity and chain', async () => {
+    const c = await catalog({ 'RUN-101.md': RUN_101, 'matrix.yml': MATRIX });
+    const match = matchAlert(c, 'mon-101');
+    expect(match).toMatchObject({ monId: 'MON-101', severity: 'critical', escalation: ['platform-oncall', 'platform-lead'], title: 'Redis evictions above 1000/s', known: true });
+    expect(match.runbook!.id).toBe('RUN-101');
+  });
+
+  it('gives unknown and missing MON- ids the default, with no runbook', async () => {
+    const c = await catalog({ 'RUN-101.md': RUN_101, 'matrix.yml': MATRIX });
+    expect(matchAlert(c, 'MON-999')).toEqual({ monId: 'MON-999', runbook: null, severity: 'warning', escalation: ['platform-oncall'], title: null, known: false });
+    expect(matchAlert(c, null)).toEqual({ monId: null, runbook: null, severity: 'warning', escalation: ['platform-oncall'], title: null, known: false });
+  });
+
+  it('keeps a known alert whose runbook is missing known, with runbook null', async () => {
+    const c = await catalog({ 'matrix.yml': MATRIX });
+    expect(matchAlert(c, 'MON-101')).toMatchObject({ known: true, runbook: null, severity: 'critical' });
+  });
+
+  it('still answers without any matrix', async () => {
+    const c = await catalog({ 'RUN-101.md': RUN_101 });
+    expect(matchAlert(c, 'MON-101')).toEqual({ monId: 'MON-101', runbook: null, severity: 'warning', escalation: [], title: null, known: false });
+  });
+});
