@@ -51,16 +51,17 @@ export const datadogBodySchema = jsonObject({
   aggreg_key: text,
 });
 
-const TRANSITIONS: Record<string, AlertStatus> = {
-  triggered: 'firing',
-  're-triggered': 'firing',
-  renotify: 'firing',
-  warn: 'firing',
-  're-warn': 'firing',
-  'no data': 'firing',
-  're-no data': 'firing',
-  recovered: 'resolved',
-};
+// A Map so a sender-typed transition such as `constructor` cannot hit an Object.prototype member.
+const TRANSITIONS = new Map<string, AlertStatus>([
+  ['triggered', 'firing'],
+  ['re-triggered', 'firing'],
+  ['renotify', 'firing'],
+  ['warn', 'firing'],
+  ['re-warn', 'firing'],
+  ['no data', 'firing'],
+  ['re-no data', 'firing'],
+  ['recovered', 'resolved'],
+]);
 
 interface Tag {
   key: string;
@@ -84,7 +85,7 @@ export function adaptDatadog(body: unknown, receivedAt: Date): Alert[] {
   const rawTitle = present(dd.title) ?? present(dd.alert_title);
   const title = parseDatadogTitle(rawTitle ?? '');
   const transition = present(dd.alert_transition) ?? title.state;
-  const status = transition === undefined ? undefined : TRANSITIONS[transition.toLowerCase()];
+  const status = transition === undefined ? undefined : TRANSITIONS.get(transition.toLowerCase());
   // Unknown transitions (older docs list `Null`) carry no state we could act on.
   if (status === undefined) return [];
 

@@ -66,6 +66,8 @@ describe('adaptDatadog: status', () => {
     ['Null', []],
     ['Muted', []],
     ['recovered', ['resolved']],
+    ['constructor', []],
+    ['__proto__', []],
   ])('alert_transition %j → %j', (transition, statuses) => {
     expect(withTransition(transition)).toEqual(statuses);
   });
