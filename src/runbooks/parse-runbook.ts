@@ -22,7 +22,7 @@ interface OpenStep {
   body: Block[];
 }
 
-const STEP_MARKER_HEADING = /^(commands?|verification|verify)$/i;
+const STEP_MARKER_HEADING = /^(commands?|verification|verify|rollback)$/i;
 
 export function parseRunbook(text: string, file: string): ParseResult {
   const findings: Finding[] = [];
@@ -87,7 +87,7 @@ export function parseRunbook(text: string, file: string): ParseResult {
         continue;
       }
       if (open && STEP_MARKER_HEADING.test(plain(block.text))) {
-        // `#### Verification` inside a step reads like a `Verification:` line.
+        // `#### Verification` (or Commands, Rollback) inside a step reads like a `Verification:` line.
         open.body.push({ kind: 'paragraph', lines: [{ text: `${plain(block.text)}:`, line: block.line }], start: block.start, end: block.end });
         continue;
       }

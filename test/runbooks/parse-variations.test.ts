@@ -191,6 +191,15 @@ describe('structure problems', () => {
     expect(runbook!.steps[0]!.commands[0]!.code).toBe('redis-cli -h {{alert.labels.instance}} info memory');
   });
 
+  it('reads `#### Rollback` followed by a code block as the rollback', () => {
+    const text = RUN_101.replace('Duration: 5m (max 10m)\n', 'Duration: 5m (max 10m)\n\n#### Rollback\n```bash\nredis-cli config set maxmemory 4gb\n```\n');
+    const { runbook, findings } = parseRunbook(text, 'x.md');
+    expect(findings).toEqual([]);
+    expect(runbook!.steps[1]!.rollback).toBe('redis-cli config set maxmemory 4gb');
+    expect(runbook!.steps[1]!.rollbackLine).toBe(lineOf(text, '#### Rollback'));
+    expect(runbook!.steps[1]!.commands.map((c) => c.code)).toEqual(['redis-cli -h {{alert.labels.instance}} config set maxmemory 6gb']);
+  });
+
   it('accepts a `# RUN-101: Title` heading as the id line', () => {
     const { runbook, findings } = parseRunbook(`# ${RUN_101}`, 'x.md');
     expect(findings).toEqual([]);
