@@ -13,7 +13,8 @@ function wholeNumber(min: number, max: number, expected: string) {
   });
 }
 
-const port = wholeNumber(1, 65535, 'a number from 1 to 65535');
+// 0 asks the system for a free port (tests, benchmarks).
+const port = wholeNumber(0, 65535, 'a number from 1 to 65535');
 
 function positiveInt(defaultValue: number) {
   return wholeNumber(1, Number.MAX_SAFE_INTEGER, 'a whole number above 0').prefault(String(defaultValue));

@@ -148,8 +148,9 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
     for (const key of keys) {
       const group = groups.get(key)!;
       if (group.incident) continue;
+      const previous = await lastResolved(tx, key);
       const firing = group.alerts.some((a) => isActive(a.alert.status));
-      group.incident = firing ? await openOrReopen(tx, group, ctx, summary, push) : await lastResolved(tx, key);
+      group.incident = firing && !(previous && (await onlyStaleEvents(tx, previous, group))) ? await openOrReopen(tx, group, ctx, summary, push) : previous;
     }
 
     const attached = keys.map((k) => groups.get(k)!).filter((g): g is Group & { incident: Incident } => g.incident !== null);
@@ -216,6 +217,22 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
   for (const [i, first] of repeatOf) outcomes[i] = { incidentIds: outcomes[first]!.incidentIds, duplicate: true };
   summary.outcomes = outcomes.map((o) => o!);
   return summary;
+}
+
+/** A late copy of an old firing event (older than what the resolved incident already applied) must not reopen it. */
+async function onlyStaleEvents(tx: Tx, previous: Incident, group: Group): Promise<boolean> {
+  const active = group.alerts.filter((a) => isActive(a.alert.status)).map((a) => a.alert);
+  const known = await tx
+    .selectFrom('alert_instances')
+    .select(['source', 'fingerprint', 'last_event_at'])
+    .where('incident_id', '=', previous.id)
+    .where('fingerprint', 'in', [...new Set(active.map((a) => a.fingerprint))])
+    .execute();
+  const lastApplied = new Map(known.map((k) => [`${k.source}\u0000${k.fingerprint}`, k.last_event_at.getTime()]));
+  return active.every((a) => {
+    const applied = lastApplied.get(`${a.source}\u0000${a.fingerprint}`);
+    return applied !== undefined && applied > new Date(a.eventAt).getTime();
+  });
 }
 
 async function lastResolved(tx: Tx, key: string): Promise<Incident | null> {

@@ -26,8 +26,9 @@ describe('migrations', () => {
   it('apply the whole schema to an empty database, once', async () => {
     const handle = await createDb({ databaseUrl: database.url, dataDir: database.dataDir });
     try {
-      expect(await pendingMigrations(handle.db)).toEqual(['0001_initial_schema']);
-      expect(await migrateToLatest(handle.db)).toEqual(['0001_initial_schema']);
+      const pending = await pendingMigrations(handle.db);
+      expect(pending[0]).toBe('0001_initial_schema');
+      expect(await migrateToLatest(handle.db)).toEqual(pending);
       expect(await migrateToLatest(handle.db)).toEqual([]);
       expect(await pendingMigrations(handle.db)).toEqual([]);
       const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public' order by table_name`.execute(handle.db);
@@ -46,7 +47,7 @@ describe('migrations', () => {
     const handle = await createDb({ databaseUrl: database.url, dataDir: database.dataDir });
     try {
       const now = new Date();
-      const row = { group_key: 'mon:MON-777', mon_id: 'MON-777', title: 't', severity: 'critical', status: 'triggered' as const, source: 'grafana', opened_at: now, last_alert_at: now, updated_at: now };
+      const row = { group_key: 'mon:MON-777', mon_id: 'MON-777', title: 't', severity: 'critical', status: 'triggered' as const, source: 'grafana', escalation_chain: '[]', opened_at: now, last_alert_at: now, updated_at: now };
       await handle.db.insertInto('incidents').values(row).execute();
       await expect(handle.db.insertInto('incidents').values(row).execute()).rejects.toThrow(/duplicate key|unique/i);
       await handle.db.updateTable('incidents').set({ status: 'resolved', resolved_at: now }).where('group_key', '=', 'mon:MON-777').execute();

@@ -1,10 +1,13 @@
 // One test that triggers each lint rule (at the right line) and one that does not.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../src/runbooks/catalog.js';
 import { formatFindings, lintCatalog } from '../../src/runbooks/lint.js';
+import { lintRunbook } from '../../src/runbooks/lint-runbook.js';
+import { parseRunbook } from '../../src/runbooks/parse-runbook.js';
 import type { Finding } from '../../src/runbooks/runbook.js';
-import { LINT_OPTIONS, lineOf, MATRIX, RUN_101, RUN_102, writeCatalog } from './helpers.js';
+import { fixture, LINT_OPTIONS, lineOf, MATRIX, RUN_101, RUN_102, writeCatalog } from './helpers.js';
 
 const BASE = { 'RUN-101.md': RUN_101, 'RUN-102.md': RUN_102, 'matrix.yml': MATRIX };
 
@@ -167,6 +170,22 @@ describe('lintCatalog', () => {
   it('missing-post-incident: a warning at the id line when the section is absent', async () => {
     const text = RUN_101.replace('## Post-Incident\n- [ ] Document incident timeline\n', '');
     expect(at(await lint({ 'RUN-101.md': text }), 'missing-post-incident')).toEqual(['RUN-101.md:1:warning']);
+  });
+});
+
+describe('the seed runbooks as written', () => {
+  const known = new Set(['RUN-001', 'RUN-002', 'RUN-003', 'RUN-004', 'RUN-005', 'RUN-010', 'RUN-011']);
+  const lintSeed = (name: string) => {
+    const runbook = parseRunbook(readFileSync(fixture(name), 'utf8'), name).runbook!;
+    return lintRunbook(runbook, known, LINT_OPTIONS).map((f) => `${f.line}:${f.severity}:${f.rule}`);
+  };
+
+  it('RUN-001: step 4 lacks a verification (but is not vague); Last Tested 2025-02-20 is stale', () => {
+    expect(lintSeed('RUN-001.md')).toEqual(['44:error:missing-verification', '5:warning:stale']);
+  });
+
+  it('RUN-002: only stale', () => {
+    expect(lintSeed('RUN-002.md')).toEqual(['5:warning:stale']);
   });
 });
 

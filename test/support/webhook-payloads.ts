@@ -6,12 +6,12 @@ import { ROOT } from './test-service.js';
 
 const FIXTURES = path.join(ROOT, 'test/fixtures/webhooks');
 
-/** A fixture as the sender puts it on the wire: Go-style compact JSON (Alertmanager's ends with a newline). */
-export function wireBody(name: string, edit?: (body: any) => void): Buffer {
+/** A fixture as the sender puts it on the wire (send it as a string: supertest would JSON-encode a Buffer): Go-style compact JSON (Alertmanager's ends with a newline). */
+export function wireBody(name: string, edit?: (body: any) => void): string {
   const body = JSON.parse(fs.readFileSync(path.join(FIXTURES, `${name}.json`), 'utf8'));
   edit?.(body);
   const text = JSON.stringify(body);
-  return Buffer.from(name.startsWith('alertmanager') ? `${text}\n` : text, 'utf8');
+  return name.startsWith('alertmanager') ? `${text}\n` : text;
 }
 
 export const NO_SECRETS: WebhookSecrets = {
@@ -24,12 +24,12 @@ export const NO_SECRETS: WebhookSecrets = {
   datadogToken: null,
 };
 
-export function signedHeaders(source: Source, body: Buffer, secrets: WebhookSecrets = NO_SECRETS, now = new Date()): Record<string, string> {
-  return signDelivery(source, body, secrets, now);
+export function signedHeaders(source: Source, body: string, secrets: WebhookSecrets = NO_SECRETS, now = new Date()): Record<string, string> {
+  return signDelivery(source, Buffer.from(body, 'utf8'), secrets, now);
 }
 
 /** An Alertmanager delivery of one alert, built from the firing fixture. */
-export function alertmanagerAlert(opts: { monId?: string | null; fingerprint: string; status?: 'firing' | 'resolved'; startsAt?: string; endsAt?: string; labels?: Record<string, string>; annotations?: Record<string, string>; groupKey?: string }): Buffer {
+export function alertmanagerAlert(opts: { monId?: string | null; fingerprint: string; status?: 'firing' | 'resolved'; startsAt?: string; endsAt?: string; labels?: Record<string, string>; annotations?: Record<string, string>; groupKey?: string }): string {
   return wireBody('alertmanager-firing', (body) => {
     const template = body.alerts[0];
     const labels = { ...template.labels, ...(opts.labels ?? {}) };
