@@ -75,6 +75,8 @@ describe('lintCatalog', () => {
   it('vague-step: not for concrete bullets like the seed RUN-001 step 4, nor for vague prose with commands', async () => {
     const concrete = withStep3('- Check recent deployments (last 24h via git log)\n- Review application logs for query patterns (Datadog logs)\n- Check for missing indexes on recent queries\n\nVerification:\n- [ ] cause noted');
     expect(rule(await lint({ 'RUN-101.md': concrete }), 'vague-step')).toEqual([]);
+    const mixed = withStep3('Investigate the issue.\nCompare `evicted_keys` in `redis-cli info stats` with the value an hour ago.\n\nVerification:\n- [ ] compared');
+    expect(rule(await lint({ 'RUN-101.md': mixed }), 'vague-step')).toEqual([]);
     const withCommands = withStep3('Investigate the issue:\n\n```bash\nredis-cli slowlog get 20\n```\n\nVerification:\n- [ ] noted');
     expect(rule(await lint({ 'RUN-101.md': withCommands }), 'vague-step')).toEqual([]);
   });
