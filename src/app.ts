@@ -4,8 +4,16 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/create-db.js';
 import { incidentsApi } from './http/api-incidents.js';
+import { runbooksApi } from './http/api-runbooks.js';
+import { stepsApi } from './http/api-steps.js';
+import { jsonApiWrites } from './http/csrf.js';
 import { errorHandler } from './http/error-handler.js';
 import { healthRoutes } from './http/health.js';
+import { pageNotFound } from './http/pages.js';
+import { responderPages } from './http/pages-router.js';
+import { pageForms, securityHeaders, staticAssets } from './http/pages-security.js';
+import { createRenderer } from './http/render.js';
+import { responderAuth } from './http/responder-auth.js';
 import { webhookHandler } from './http/webhooks.js';
 import type { IngestBatcher } from './incidents/ingest-batcher.js';
 import type { Routing } from './incidents/routing.js';
@@ -53,7 +61,21 @@ export function createApp(deps: AppDeps): Express {
   app.put('/webhooks/:source', webhooks);
 
   app.use(healthRoutes({ db: deps.db, metrics: deps.metrics }));
+
+  // Responder surface: security headers and static assets, then responder authentication for everything below;
+  // API writes must be JSON (the CSRF argument is in http/csrf.ts).
+  const renderer = createRenderer();
+  app.use(securityHeaders());
+  app.use('/static', staticAssets());
+  app.use(responderAuth(deps.config).middleware);
+  app.use('/api', jsonApiWrites({ publicUrl: deps.config.publicUrl }));
   app.use('/api', express.json({ limit: '1mb' }), incidentsApi({ db: deps.db, clock: deps.clock }));
+
+  app.use('/api', express.json({ limit: '1mb' }), stepsApi({ db: deps.db, clock: deps.clock }), runbooksApi({ db: deps.db, clock: deps.clock, config: deps.config, catalog: deps.catalog }));
+  // HTML pages: form bodies and their CSRF check, then the pages (drill and report pages mount after pageForms too).
+  app.use(pageForms({ renderer, logger: deps.logger, publicUrl: deps.config.publicUrl }));
+  app.use(responderPages({ db: deps.db, clock: deps.clock, config: deps.config, catalog: deps.catalog, routing: deps.routing, renderer, logger: deps.logger }));
+  app.use(pageNotFound(renderer));
 
   app.use((req, res) => {
     res.status(404).json({ error: `no route for ${req.method} ${req.path}` });

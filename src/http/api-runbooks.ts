@@ -1,0 +1,25 @@
+// JSON mirror of the catalog pages: GET /api/runbooks, /api/runbooks/:id, /api/matrix; POST /api/runbooks/reload.
+import path from 'node:path';
+import { Router } from 'express';
+import { catalogSnapshot, matrixJson, runbookJson, type CatalogDeps } from './pages-runbooks.js';
+
+export function runbooksApi(deps: CatalogDeps): Router {
+  const router = Router();
+  router.get('/runbooks', async (_req, res) => {
+    const snapshot = await catalogSnapshot(deps);
+    const errors = snapshot.findings.filter((f) => f.severity === 'error').length;
+    res.json({ runbooks: snapshot.summaries, findings: { errors, warnings: snapshot.findings.length - errors }, staleAfterDays: deps.config.staleAfterDays });
+  });
+  router.get('/runbooks/:id', async (req, res) => {
+    res.json(runbookJson(await catalogSnapshot(deps), String(req.params.id).toUpperCase()));
+  });
+  router.get('/matrix', (_req, res) => {
+    res.json(matrixJson(deps.catalog.current()));
+  });
+  router.post('/runbooks/reload', async (_req, res) => {
+    const result = await deps.catalog.reload();
+    const dir = deps.catalog.current().dir;
+    res.json({ ok: result.ok, runbooks: deps.catalog.current().runbooks.size, findings: result.findings.map((f) => ({ ...f, file: path.relative(dir, f.file) || f.file })) });
+  });
+  return router;
+}

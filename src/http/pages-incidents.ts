@@ -1,0 +1,344 @@
+// The responder's pages: GET / (open and recently resolved incidents), GET /incidents/:id (everything needed at 3 AM),
+// GET /incidents/:id/retro.md, and the plain-HTML forms the incident page posts (each redirects back, 303).
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/create-db.js';
+import type { AlertInstance, Incident } from '../db/schema.js';
+import { acknowledgeIncident, addNote, resolveIncident } from '../incidents/incident-actions.js';
+import { setFollowUp } from '../incidents/follow-ups.js';
+import { describeEvent, retroMarkdown, type EventContext } from '../incidents/retro.js';
+import type { Routing } from '../incidents/routing.js';
+import { setStepCheck } from '../incidents/step-checks.js';
+import type { CatalogStore } from '../runbooks/catalog.js';
+import { loadIncidentContext, requireRunbook, type IncidentContext } from './incident-context.js';
+import { backTo, formActor } from './pages.js';
+import { relative, span, utcClock, utcDay, utcMinute } from './render-format.js';
+import { alertRefsOf, anchorOf, runbookView } from './render-runbook.js';
+import type { Renderer } from './render.js';
+
+export interface IncidentPagesDeps {
+  db: Db;
+  clock: Clock;
+  config: Config;
+  catalog: CatalogStore;
+  routing: () => Routing;
+  renderer: Renderer;
+}
+
+const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
+const stepParams = idParam.extend({ stepKey: z.string().min(1).max(100) });
+const followUpParams = idParam.extend({ itemKey: z.string().min(1).max(100) });
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+const checkForm = z.object({ checked: bool });
+const followUpForm = z.object({ done: bool });
+const noteForm = z.object({ text: z.string().trim().min(1, 'the note is empty').max(10_000) });
+
+/** A class-safe token for severities and statuses (`sev-critical`). */
+export const token = (s: string) => s.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+
+const RECENT_RESOLVED = 15;
+
+interface ListRow {
+  id: number;
+  href: string;
+  monId: string | null;
+  title: string;
+  runbookId: string | null;
+  noRunbook: boolean;
+  severity: string;
+  sevClass: string;
+  status: string;
+  statusClass: string;
+  openedIso: string;
+  openedText: string;
+  ageText: string;
+  assignee: string | null;
+  resolvedText: string | null;
+  resolvedBy: string | null;
+  durationText: string | null;
+  nextEscalationIso: string | null;
+  nextEscalationText: string | null;
+  escalationLevel: number;
+  flapping: boolean;
+  alertCount: number;
+}
+
+function listRow(i: Incident & { alert_count?: number | string | null }, now: Date): ListRow {
+  return {
+    id: i.id,
+    href: `/incidents/${i.id}`,
+    monId: i.mon_id,
+    title: i.title,
+    runbookId: i.runbook_id,
+    noRunbook: i.runbook_id === null,
+    severity: i.severity,
+    sevClass: `sev-${token(i.severity)}`,
+    status: i.status,
+    statusClass: `status-${token(i.status)}`,
+    openedIso: i.opened_at.toISOString(),
+    openedText: utcMinute(i.opened_at),
+    ageText: span(now.getTime() - i.opened_at.getTime()),
+    assignee: i.acknowledged_by,
+    resolvedText: i.resolved_at ? utcMinute(i.resolved_at) : null,
+    resolvedBy: i.resolved_by,
+    durationText: i.resolved_at ? span(i.resolved_at.getTime() - i.opened_at.getTime()) : null,
+    nextEscalationIso: i.status === 'triggered' && i.next_escalation_at ? i.next_escalation_at.toISOString() : null,
+    nextEscalationText: i.status === 'triggered' && i.next_escalation_at ? relative(i.next_escalation_at, now) : null,
+    escalationLevel: i.escalation_level,
+    flapping: i.flapping,
+    alertCount: Number(i.alert_count ?? 0),
+  };
+}
+
+function contactNamer(routing: Routing) {
+  return (id: string) => routing.contact(id)?.name ?? id;
+}
+
+function alertView(a: AlertInstance, now: Date) {
+  return {
+    source: a.source,
+    status: a.status,
+    statusClass: `alert-${token(a.status)}`,
+    title: a.title,
+    fingerprint: a.fingerprint,
+    monId: a.mon_id,
+    labels: Object.entries(a.labels).map(([key, value]) => ({ key, value: String(value) })),
+    values: Object.entries(a.values).map(([key, value]) => ({ key, value: String(value) })),
+    // Adapters keep only http(s) links; checked again here because this becomes an href.
+    url: a.url && /^https?:\/\//i.test(a.url) ? a.url : null,
+    startedIso: a.starts_at.toISOString(),
+    startedText: `${utcMinute(a.starts_at)} (${relative(a.starts_at, now)})`,
+    lastSeenIso: a.last_seen_at.toISOString(),
+    lastSeenText: relative(a.last_seen_at, now),
+  };
+}
+
+export function incidentView(ctx: IncidentContext, deps: { routing: Routing; catalog: CatalogStore; now: Date }) {
+  const { incident: i, alerts, timeline, pinned, checks, followUps } = ctx;
+  const { routing, now } = deps;
+  const name = contactNamer(routing);
+  const catalog = deps.catalog.current();
+  const matrixAlert = i.mon_id ? catalog.matrix?.alerts[i.mon_id] : undefined;
+  const opened = timeline.find((e) => e.kind === 'opened');
+  const knownMonId = (opened?.data as { knownMonId?: boolean } | undefined)?.knownMonId ?? Boolean(matrixAlert);
+  const runbook = pinned?.runbook ?? null;
+  const active = i.status !== 'resolved';
+  const chain = i.escalation_chain;
+  const policy = routing.policy(i.severity);
+
+  // Escalation: who has been paged, who is next and when.
+  const nextLevel = Math.min(i.escalation_level + 1, chain.length);
+  const next =
+    i.status === 'triggered' && i.next_escalation_at && chain.length
+      ? {
+          iso: i.next_escalation_at.toISOString(),
+          text: relative(i.next_escalation_at, now),
+          overdue: i.next_escalation_at <= now,
+          level: nextLevel,
+          repeat: i.escalation_level >= chain.length,
+          contact: name(chain[nextLevel - 1]!),
+        }
+      : null;
+  const escalation = {
+    level: i.escalation_level,
+    levels: chain.length,
+    current: i.escalation_level > 0 ? name(chain[Math.min(i.escalation_level, chain.length) - 1]!) : null,
+    next,
+    stopped: i.status !== 'triggered',
+    ackWithin: policy.ackWithinMs ? span(policy.ackWithinMs) : null,
+    chain: chain.map((id, n) => ({
+      level: n + 1,
+      id,
+      name: name(id),
+      known: routing.contact(id) !== undefined,
+      paged: n + 1 <= i.escalation_level,
+      isNext: next !== null && next.level === n + 1,
+    })),
+  };
+
+  const eventCtx: EventContext = { chain, contactName: name };
+  const events = [...timeline].reverse().map((e, idx, all) => {
+    const { text, category } = describeEvent(e, eventCtx);
+    const day = utcDay(e.at);
+    const newerDay = idx > 0 ? utcDay(all[idx - 1]!.at) : null;
+    return {
+      iso: e.at.toISOString(),
+      time: utcClock(e.at),
+      // A date line above the newest event of each day.
+      day: newerDay !== day ? day : null,
+      ago: relative(e.at, now),
+      actor: e.actor,
+      kind: e.kind,
+      category,
+      text,
+      isNote: e.kind === 'note',
+    };
+  });
+
+  const base = `/incidents/${i.id}`;
+  const currentRunbook = runbook ? catalog.runbooks.get(runbook.id) : undefined;
+  return {
+    id: i.id,
+    base,
+    title: i.title,
+    monId: i.mon_id,
+    monTitle: matrixAlert?.title ?? null,
+    knownMonId,
+    severity: i.severity,
+    sevClass: `sev-${token(i.severity)}`,
+    status: i.status,
+    statusClass: `status-${token(i.status)}`,
+    statusLabel: i.status === 'triggered' ? 'Triggered' : i.status === 'acknowledged' ? 'Acknowledged' : 'Resolved',
+    triggered: i.status === 'triggered',
+    resolved: i.status === 'resolved',
+    flapping: i.flapping,
+    reopenCount: i.reopen_count,
+    openedIso: i.opened_at.toISOString(),
+    openedText: utcMinute(i.opened_at),
+    ageText: span((i.resolved_at ?? now).getTime() - i.opened_at.getTime()),
+    acknowledged: i.acknowledged_at ? { by: i.acknowledged_by, iso: i.acknowledged_at.toISOString(), text: utcMinute(i.acknowledged_at), after: span(i.acknowledged_at.getTime() - i.opened_at.getTime()) } : null,
+    resolvedInfo: i.resolved_at ? { by: i.resolved_by, iso: i.resolved_at.toISOString(), text: utcMinute(i.resolved_at), after: span(i.resolved_at.getTime() - i.opened_at.getTime()) } : null,
+    escalation,
+    alerts: alerts.map((a) => alertView(a, now)),
+    runbookId: i.runbook_id,
+    noRunbook: i.runbook_id === null,
+    pinned: pinned
+      ? {
+          hashShort: pinned.hash.slice(0, 12),
+          parses: runbook !== null,
+          text: pinned.text,
+          changedSince: currentRunbook !== undefined && currentRunbook.hash !== pinned.hash,
+          removedSince: runbook !== null && currentRunbook === undefined,
+        }
+      : null,
+    runbook: runbook
+      ? runbookView(runbook, {
+          actionBase: base,
+          refs: alertRefsOf(alerts),
+          checks,
+          startedAt: i.acknowledged_at ?? i.opened_at,
+          now,
+          active,
+        })
+      : null,
+    runbookTitle: runbook?.title ?? null,
+    timeline: events,
+    followUps: followUps.map((f) => ({
+      key: f.key,
+      anchor: anchorOf(`follow-${f.key}`),
+      text: f.text,
+      done: f.done,
+      next: f.done ? 'false' : 'true',
+      by: f.doneBy,
+      atText: f.doneAt ? utcMinute(f.doneAt) : null,
+    })),
+    followUpsOpen: followUps.filter((f) => !f.done).length,
+    retroHref: `${base}/retro.md`,
+  };
+}
+
+export function incidentPages(deps: IncidentPagesDeps): Router {
+  const router = Router();
+  const { db, clock, renderer } = deps;
+
+  router.get('/', async (_req, res) => {
+    const now = clock.now();
+    const open = await db
+      .selectFrom('incidents')
+      .selectAll()
+      .select((eb) => eb.selectFrom('alert_instances').select(eb.fn.countAll<number>().as('n')).whereRef('alert_instances.incident_id', '=', 'incidents.id').as('alert_count'))
+      .where('status', '<>', 'resolved')
+      .orderBy('opened_at', 'desc')
+      .limit(500)
+      .execute();
+    const resolved = await db.selectFrom('incidents').selectAll().where('status', '=', 'resolved').orderBy('resolved_at', 'desc').orderBy('id', 'desc').limit(RECENT_RESOLVED).execute();
+    const order = Object.keys(deps.catalog.current().matrix?.severities ?? { critical: 1, warning: 1, info: 1 });
+    const rank = (s: string) => (order.indexOf(s) === -1 ? order.length : order.indexOf(s));
+    // Unacknowledged first, then by severity, newest first.
+    const openRows = open
+      .map((i) => listRow(i, now))
+      .sort((a, b) => Number(b.status === 'triggered') - Number(a.status === 'triggered') || rank(a.severity) - rank(b.severity) || b.openedIso.localeCompare(a.openedIso));
+    const triggered = openRows.filter((r) => r.status === 'triggered').length;
+    renderer.page(
+      res,
+      'index',
+      {
+        open: openRows,
+        resolved: resolved.map((i) => listRow(i, now)),
+        triggered,
+        acknowledged: openRows.length - triggered,
+        nowText: utcMinute(now),
+      },
+      { title: openRows.length ? `(${openRows.length}) Incidents` : 'Incidents', section: 'incidents', refreshSeconds: 60, now },
+    );
+  });
+
+  router.get('/incidents', (_req, res) => res.redirect(302, '/'));
+
+  router.get('/incidents/:id', async (req, res) => {
+    const { id } = idParam.parse(req.params);
+    const ctx = await loadIncidentContext(db, id);
+    const now = clock.now();
+    const view = incidentView(ctx, { routing: deps.routing(), catalog: deps.catalog, now });
+    const label = `#${id} ${view.monId ?? ''} ${view.monTitle ?? view.title}`.replace(/\s+/g, ' ');
+    renderer.page(res, 'incident', view, { title: `${view.resolved ? '' : `[${view.severity.toUpperCase()}] `}${label}`, section: 'incidents', bodyClass: `${view.sevClass} ${view.statusClass}`, now });
+  });
+
+  router.get('/incidents/:id/retro.md', async (req, res) => {
+    const { id } = idParam.parse(req.params);
+    const ctx = await loadIncidentContext(db, id);
+    const routing = deps.routing();
+    const markdown = retroMarkdown({
+      incident: ctx.incident,
+      alerts: ctx.alerts,
+      timeline: ctx.timeline,
+      runbook: ctx.pinned?.runbook ?? null,
+      checks: ctx.checks,
+      followUps: ctx.followUps,
+      contactName: contactNamer(routing),
+      monTitle: ctx.incident.mon_id ? (deps.catalog.current().matrix?.alerts[ctx.incident.mon_id]?.title ?? null) : null,
+      pageUrl: `${deps.config.publicUrl}/incidents/${id}`,
+      now: clock.now(),
+    });
+    res.type('text/markdown; charset=utf-8').setHeader('Content-Disposition', `inline; filename="incident-${id}-retro.md"`);
+    res.send(markdown);
+  });
+
+  router.post('/incidents/:id/acknowledge', async (req, res) => {
+    const { id } = idParam.parse(req.params);
+    await acknowledgeIncident(db, id, formActor(res), clock.now());
+    backTo(res, `/incidents/${id}`);
+  });
+
+  router.post('/incidents/:id/resolve', async (req, res) => {
+    const { id } = idParam.parse(req.params);
+    await resolveIncident(db, id, formActor(res), clock.now());
+    backTo(res, `/incidents/${id}`, 'follow-ups');
+  });
+
+  router.post('/incidents/:id/notes', async (req, res) => {
+    const { id } = idParam.parse(req.params);
+    const { text } = noteForm.parse(req.body);
+    await addNote(db, id, formActor(res), text, clock.now());
+    backTo(res, `/incidents/${id}`, 'timeline');
+  });
+
+  router.post('/incidents/:id/steps/:stepKey', async (req: Request, res) => {
+    const { id, stepKey } = stepParams.parse(req.params);
+    const { checked } = checkForm.parse(req.body);
+    const ctx = await loadIncidentContext(db, id);
+    await setStepCheck(db, { subject: { incidentId: id }, runbook: requireRunbook(ctx), key: stepKey, checked, by: formActor(res), now: clock.now() });
+    backTo(res, `/incidents/${id}`, anchorOf(stepKey));
+  });
+
+  router.post('/incidents/:id/follow-ups/:itemKey', async (req, res) => {
+    const { id, itemKey } = followUpParams.parse(req.params);
+    const { done } = followUpForm.parse(req.body);
+    await setFollowUp(db, { incidentId: id, key: itemKey, done, by: formActor(res), now: clock.now() });
+    backTo(res, `/incidents/${id}`, anchorOf(`follow-${itemKey}`));
+  });
+
+  return router;
+}

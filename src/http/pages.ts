@@ -1,0 +1,72 @@
+// Shared pieces of the HTML pages: who is acting on a form, the error page, the CSRF refusal page.
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import { ZodError } from 'zod';
+import { isTransientDbError } from '../db/transient-error.js';
+import type { Logger } from '../logger.js';
+import type { CsrfFailure } from './csrf.js';
+import { describeZodError } from './error-handler.js';
+import { HttpError } from './http-error.js';
+import type { Renderer } from './render.js';
+
+/** A form's actor: the authenticated responder, or `local` in local mode (forms carry no `by`). */
+export function formActor(res: Response): string {
+  return res.locals.responder ?? 'local';
+}
+
+/** Where a form goes back to after posting: the page, at the item that changed, so the responder keeps their place. */
+export function backTo(res: Response, path: string, anchor?: string): void {
+  res.redirect(303, anchor ? `${path}#${anchor}` : path);
+}
+
+export function errorPage(renderer: Renderer, res: Response, status: number, title: string, message: string, back?: { href: string; label: string }): void {
+  renderer.page(res, 'error', { status, heading: title, message, back: back ?? { href: '/', label: 'Open incidents' } }, { title, status });
+}
+
+/** A form that failed the CSRF check: 403, nothing changed, and a way back that fixes it (a fresh page has a fresh token). */
+export function csrfFailurePage(renderer: Renderer, logger: Logger): CsrfFailure {
+  return (req, res, reason) => {
+    logger.warn({ url: req.originalUrl, reason }, 'form refused: CSRF check failed');
+    const back = safeBack(req);
+    errorPage(renderer, res, 403, 'Form refused', `Nothing was changed: ${reason}. Reload the page and submit the form again.`, { href: back, label: 'Reload the page' });
+  };
+}
+
+/** The page the form was on: same-origin paths only. */
+function safeBack(req: Request): string {
+  const match = /^\/(incidents\/\d+|runbooks|matrix|drills(?:\/\d+)?|reports)(?:\/|$)/.exec(req.path);
+  return match ? `/${match[1]}` : '/';
+}
+
+/** Errors from page routes become an HTML page; JSON is for /api. */
+export function pageErrors(renderer: Renderer, logger: Logger): ErrorRequestHandler {
+  return (error, req, res, next) => {
+    if (res.headersSent) return next(error);
+    if (error instanceof ZodError) {
+      const issues = describeZodError(error).map((i) => `${i.path}: ${i.message}`).join('; ');
+      return errorPage(renderer, res, 400, 'Bad request', `The form was not understood (${issues}). Nothing was changed.`, { href: safeBack(req), label: 'Back' });
+    }
+    if (error instanceof HttpError) {
+      const title = error.status === 404 ? 'Not found' : error.status === 409 ? 'Not yet' : 'Request refused';
+      const message = error.status === 404 ? `${capitalise(error.message)}.` : `${capitalise(error.message)}. Nothing was changed.`;
+      return errorPage(renderer, res, error.status, title, message, { href: safeBack(req), label: 'Back' });
+    }
+    if (isTransientDbError(error)) {
+      logger.warn({ err: error, url: req.originalUrl }, 'database unavailable');
+      res.setHeader('Retry-After', '5');
+      return errorPage(renderer, res, 503, 'Database unavailable', 'The database is not answering. Nothing was changed; try again in a few seconds.', { href: req.originalUrl, label: 'Try again' });
+    }
+    logger.error({ err: error, url: req.originalUrl }, 'unhandled error');
+    errorPage(renderer, res, 500, 'Something went wrong', 'An internal error occurred; it has been logged.');
+  };
+}
+
+/** 404 for browsers (Accept: text/html); /api and other clients keep the JSON answer of the app's last handler. */
+export function pageNotFound(renderer: Renderer): RequestHandler {
+  return (req, res, next) => {
+    const wantsHtml = (req.headers.accept ?? '').includes('text/html');
+    if (req.path.startsWith('/api/') || req.path.startsWith('/webhooks/') || !wantsHtml || (req.method !== 'GET' && req.method !== 'HEAD')) return next();
+    errorPage(renderer, res, 404, 'Not found', `There is no page at ${req.path}.`);
+  };
+}
+
+const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

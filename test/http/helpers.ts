@@ -1,0 +1,71 @@
+// Shared by the responder-surface tests (supertest) and the browser tests: a fixture catalog, Alertmanager deliveries,
+// and reading CSRF tokens out of rendered pages.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Test } from 'supertest';
+import { ROOT } from '../support/test-service.js';
+
+/** RUN-001 (references, durations, a manual checkpoint), RUN-011 (an Incident runbook no alert reaches), matrix.yml (MON-404 → a missing runbook). */
+export const FIXTURE_RUNBOOKS = path.join(ROOT, 'test/http/fixtures/runbooks');
+
+/** A private copy of the fixture catalog that a test may edit. */
+export async function copyRunbooks(): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'rr-runbooks-'));
+  for (const file of await fs.readdir(FIXTURE_RUNBOOKS)) await fs.copyFile(path.join(FIXTURE_RUNBOOKS, file), path.join(dir, file));
+  return dir;
+}
+
+export interface AmAlert {
+  fingerprint: string;
+  monId?: string | null;
+  status?: 'firing' | 'resolved';
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  startsAt?: string;
+  generatorURL?: string;
+}
+
+/** An Alertmanager webhook body (version 4), one alert per entry. */
+export function alertmanagerBody(alerts: AmAlert[]): string {
+  const items = alerts.map((a) => {
+    const labels: Record<string, string> = { alertname: 'PostgresConnectionsSaturated', instance: 'pg-primary-1:9187', severity: 'critical', ...(a.labels ?? {}) };
+    if (a.monId !== null) labels.mon_id = a.monId ?? 'MON-005';
+    const resolved = a.status === 'resolved';
+    return {
+      status: a.status ?? 'firing',
+      labels,
+      annotations: { summary: 'Connection pool above 90% on pg-primary-1', ...(a.annotations ?? {}) },
+      startsAt: a.startsAt ?? '2026-08-14T09:18:45.512Z',
+      endsAt: resolved ? '2026-08-14T10:30:00Z' : '0001-01-01T00:00:00Z',
+      generatorURL: a.generatorURL ?? 'http://prometheus-0:9090/graph?g0.expr=pg_stat_activity_count',
+      fingerprint: a.fingerprint,
+    };
+  });
+  return `${JSON.stringify({
+    receiver: 'runbook-router',
+    status: alerts.some((a) => a.status !== 'resolved') ? 'firing' : 'resolved',
+    alerts: items,
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://alertmanager-0:9093',
+    version: '4',
+    groupKey: `{}:{fp="${alerts.map((a) => a.fingerprint).join(',')}"}`,
+    truncatedAlerts: 0,
+  })}\n`;
+}
+
+/** The value of the first hidden `_csrf` field of a page. */
+export function csrfToken(html: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!match) throw new Error('no CSRF token on the page');
+  return match[1]!;
+}
+
+/** The incident id of a 202 webhook answer. */
+export function incidentIdOf(res: Awaited<Test>): number {
+  const id = (res.body as { incidents?: number[] }).incidents?.[0];
+  if (typeof id !== 'number') throw new Error(`no incident id in ${JSON.stringify(res.body)}`);
+  return id;
+}
