@@ -3,7 +3,9 @@ import type { WebhookSecrets } from './alerts/verify-signature.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/create-db.js';
+import { drillsApi } from './http/api-drills.js';
 import { incidentsApi } from './http/api-incidents.js';
+import { reportsApi } from './http/api-reports.js';
 import { runbooksApi } from './http/api-runbooks.js';
 import { stepsApi } from './http/api-steps.js';
 import { jsonApiWrites } from './http/csrf.js';
@@ -70,6 +72,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(responderAuth(deps.config).middleware);
   app.use('/api', jsonApiWrites({ publicUrl: deps.config.publicUrl }));
   app.use('/api', express.json({ limit: '1mb' }), incidentsApi({ db: deps.db, clock: deps.clock }));
+  app.use('/api', drillsApi({ db: deps.db, clock: deps.clock, catalog: deps.catalog, timeZone: deps.config.report.timeZone }));
+  app.use('/api', reportsApi({ db: deps.db, clock: deps.clock, catalog: deps.catalog, options: { timeZone: deps.config.report.timeZone, staleAfterDays: deps.config.staleAfterDays } }));
 
   app.use('/api', express.json({ limit: '1mb' }), stepsApi({ db: deps.db, clock: deps.clock }), runbooksApi({ db: deps.db, clock: deps.clock, config: deps.config, catalog: deps.catalog }));
   // HTML pages: form bodies and their CSRF check, then the pages (drill and report pages mount after pageForms too).

@@ -16,6 +16,7 @@ import { applyDeliveries } from './incidents/receive.js';
 import type { Routing } from './incidents/routing.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { assertValidReportCron, startDrillAndReportJobs } from './reports/report-schedule.js';
 import { createCatalogStore, type Catalog, type CatalogStore } from './runbooks/catalog.js';
 
 export interface Service {
@@ -43,6 +44,7 @@ const ESCALATION_BATCH = 200;
 
 export async function createService(config: Config, options: ServiceOptions = {}): Promise<Service> {
   assertSafeListen(config);
+  assertValidReportCron(config);
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
@@ -139,6 +141,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
           logger,
         );
         loops.push(escalationLoop, outboxLoop);
+        loops.push(startDrillAndReportJobs({ db: db.db, catalog, clock, config, logger, onEnqueued: () => outboxLoop?.wake() }));
       }
       const port = (server.address() as AddressInfo).port;
       logger.info({ host: config.host, port, database: db.kind, location: db.location, runbooks: catalog.current().runbooks.size }, 'runbook-router listening');

@@ -6,8 +6,8 @@ import { sql } from 'kysely';
 import type { Db } from '../db/create-db.js';
 import { formatDuration } from '../duration.js';
 import type { Catalog } from '../runbooks/catalog.js';
-import { drillCadenceMs, runbookSeverity } from './cadence-policy.js';
-import { effectiveLastTested, lastPassedDrills } from './freshness.js';
+import { runbookSeverity } from './cadence-policy.js';
+import { catalogFreshness } from './freshness.js';
 
 export interface CadenceResult {
   scheduled: number;
@@ -21,18 +21,18 @@ const OPEN_CADENCE = sql<boolean>`trigger = 'cadence' and status in ('scheduled'
 
 export async function scheduleCadenceDrills(db: Db, catalog: Catalog, now: Date): Promise<CadenceResult> {
   const result: CadenceResult = { scheduled: 0, rescheduled: 0, cancelled: 0 };
-  const [passed, open] = await Promise.all([lastPassedDrills(db, now), db.selectFrom('drills').selectAll().where(OPEN_CADENCE).execute()]);
+  // (Staleness does not matter here, only the effective date.)
+  const [freshness, open] = await Promise.all([catalogFreshness(db, catalog, now, Number.MAX_SAFE_INTEGER), db.selectFrom('drills').selectAll().where(OPEN_CADENCE).execute()]);
   const openByRunbook = new Map(open.map((d) => [d.runbook_id, d]));
 
   for (const runbook of catalog.runbooks.values()) {
-    const everyMs = drillCadenceMs(catalog, runbook.id);
+    const { drillEveryMs: everyMs, date: effective } = freshness.get(runbook.id)!;
     const existing = openByRunbook.get(runbook.id);
     openByRunbook.delete(runbook.id);
     if (everyMs === null) {
       if (existing && catalog.matrix) result.cancelled += await cancelScheduled(db, existing.id, 'no drill_every applies any more', now);
       continue;
     }
-    const effective = effectiveLastTested(runbook, passed.get(runbook.id) ?? null);
     const target = effective ? new Date(effective.getTime() + everyMs) : null;
     if (!existing) {
       const inserted = await db

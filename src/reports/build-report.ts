@@ -48,10 +48,10 @@ export async function buildWeeklyReport(db: Executor, catalog: Catalog, week: st
   for (const runbook of catalog.runbooks.values()) {
     const f = freshness.get(runbook.id)!;
     const ref = { runbookId: runbook.id, title: runbook.title, owner: runbook.owner };
-    if (f.status === 'untested') untested.push(ref);
-    else if (f.status === 'stale') {
-      const byDrill = f.lastPassedDrillAt !== null && f.effectiveLastTested?.getTime() === f.lastPassedDrillAt.getTime();
-      stale.push({ ...ref, lastTested: byDrill ? localDate(f.lastPassedDrillAt!, timeZone) : f.fileLastTested!, lastTestedBy: byDrill ? 'drill' : 'file', ageDays: f.ageDays! });
+    if (f.date === null) untested.push(ref);
+    else if (f.stale) {
+      const byDrill = f.source === 'drill';
+      stale.push({ ...ref, lastTested: byDrill ? localDate(f.date, timeZone) : runbook.lastTested!, lastTestedBy: f.source, ageDays: f.ageDays! });
     }
   }
   stale.sort((a, b) => b.ageDays - a.ageDays || a.runbookId.localeCompare(b.runbookId));

@@ -1,10 +1,10 @@
 // Steps that took longer than their `Duration:` in the period's incidents and drills, timed against the runbook
 // text each one pinned (the version the responder actually followed).
 import type { Executor } from '../db/create-db.js';
-import { stepTimings } from '../drills/step-timing.js';
 import { pinnedRunbookText } from '../incidents/runbook-pin.js';
+import { stepTimings, type StepCheck } from '../incidents/step-checks.js';
 import { parseRunbook } from '../runbooks/parse-runbook.js';
-import type { Step } from '../runbooks/runbook.js';
+import type { Runbook } from '../runbooks/runbook.js';
 import type { ReportOverrun } from './report-types.js';
 
 export interface TimedSubject {
@@ -20,39 +20,42 @@ export async function overrunsOf(db: Executor, subjects: TimedSubject[], asOf: D
   if (!subjects.length) return [];
   const incidentIds = subjects.filter((s) => s.subject === 'incident').map((s) => s.id);
   const drillIds = subjects.filter((s) => s.subject === 'drill').map((s) => s.id);
-  const checks = await db
+  const rows = await db
     .selectFrom('step_checks')
-    .select(['incident_id', 'drill_id', 'step_key', 'checked_at'])
+    .select(['incident_id', 'drill_id', 'step_key', 'checked', 'checked_by', 'checked_at'])
     .where('checked', '=', true)
     .where('checked_at', '<=', asOf)
     .where((eb) =>
       eb.or([...(incidentIds.length ? [eb('incident_id', 'in', incidentIds)] : []), ...(drillIds.length ? [eb('drill_id', 'in', drillIds)] : [])]),
     )
     .execute();
-  const stepsByHash = new Map<string, Step[]>();
+  const runbooks = new Map<string, Runbook | null>();
   const result: ReportOverrun[] = [];
   for (const s of subjects) {
-    const own = checks.filter((c) => (s.subject === 'incident' ? c.incident_id === s.id : c.drill_id === s.id));
+    const own = rows.filter((c) => (s.subject === 'incident' ? c.incident_id === s.id : c.drill_id === s.id));
     if (!own.length) continue;
-    let steps = stepsByHash.get(s.runbookHash);
-    if (!steps) {
+    if (!runbooks.has(s.runbookHash)) {
       const pinned = await pinnedRunbookText(db, s.runbookHash);
-      steps = pinned ? (parseRunbook(pinned.text, pinned.file).runbook?.steps ?? []) : [];
-      stepsByHash.set(s.runbookHash, steps);
+      runbooks.set(s.runbookHash, pinned ? parseRunbook(pinned.text, pinned.file).runbook : null);
     }
-    for (const t of stepTimings(steps, own.map((c) => ({ stepKey: c.step_key, checkedAt: c.checked_at })), s.startedAt)) {
-      if (!t.overran || t.actualMs === null || t.expectedMs === null) continue;
+    const runbook = runbooks.get(s.runbookHash);
+    if (!runbook) continue;
+    const checks = new Map<string, StepCheck>(own.map((c) => [c.step_key, { key: c.step_key, checked: c.checked, by: c.checked_by, at: c.checked_at }]));
+    const timings = stepTimings(runbook, checks, { startedAt: s.startedAt, now: asOf, active: false });
+    for (const step of runbook.steps) {
+      const t = timings.get(step.key)!;
+      if ((t.state !== 'over' && t.state !== 'overrun') || t.actualMs === null || t.expectedMs === null) continue;
       result.push({
         subject: s.subject,
         subjectId: s.id,
         runbookId: s.runbookId,
-        stepKey: t.stepKey,
-        stepNumber: t.number,
-        stepTitle: t.title,
+        stepKey: step.key,
+        stepNumber: step.number,
+        stepTitle: step.title,
         expectedMs: t.expectedMs,
         maxMs: t.maxMs,
         actualMs: t.actualMs,
-        overMax: t.overMax,
+        overMax: t.maxMs !== null && t.actualMs > t.maxMs,
       });
     }
   }
