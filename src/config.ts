@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { WebhookSecrets } from './alerts/verify-signature.js';
 import { durationSchema } from './duration.js';
 
 /** Whole numbers from the environment, with the typed text echoed back in the error. */
@@ -97,15 +98,7 @@ export interface Config {
   notify: { timeoutMs: number; maxAttempts: number; backoffMs: number };
   staleAfterDays: number;
   report: { cron: string; timeZone: string; contacts: string[] };
-  webhooks: {
-    pagerduty: string[];
-    grafanaHmac: string | null;
-    grafanaSignatureHeader: string;
-    grafanaTimestampHeader: string;
-    grafanaToleranceS: number;
-    alertmanagerToken: string | null;
-    datadogToken: string | null;
-  };
+  webhooks: WebhookSecrets;
   auth: { trustedUserHeader: string | null; responders: string[] };
 }
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { systemClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
-import { createDb } from '../../src/db/create-db.js';
+import { createDb, type Db } from '../../src/db/create-db.js';
 import { migrateToLatest, pendingMigrations } from '../../src/db/migrate.js';
 import { createIngestBatcher } from '../../src/incidents/ingest-batcher.js';
 import { createLogger } from '../../src/logger.js';
@@ -15,6 +15,23 @@ import { routingFromCatalog } from '../../src/incidents/catalog-routing.js';
 import { createTestDatabase, onRealPostgres, type TestDatabase } from '../support/test-database.js';
 import { createTestService, SHIPPED_RUNBOOKS } from '../support/test-service.js';
 import { wireBody } from '../support/webhook-payloads.js';
+
+/** The app alone, on a database the test controls (no migrations run, no background loops). */
+async function bareApp(db: Db) {
+  const catalog = createCatalogStore(SHIPPED_RUNBOOKS);
+  await catalog.reload();
+  return createApp({
+    config: loadConfig({ LOG_LEVEL: 'silent' }),
+    db,
+    clock: systemClock,
+    logger: createLogger('silent'),
+    metrics: createMetrics(),
+    ingest: createIngestBatcher({ commit: async () => [], maxWaitMs: 1, maxSize: 1, concurrency: 1 }),
+    catalog,
+    routing: () => routingFromCatalog(catalog.current()),
+    wakeEscalation: () => undefined,
+  });
+}
 
 describe('migrations', () => {
   let database: TestDatabase;
@@ -63,20 +80,7 @@ describe('/healthz and /readyz', () => {
     const database = await createTestDatabase();
     const handle = await createDb({ databaseUrl: database.url, dataDir: database.dataDir });
     try {
-      const config = loadConfig({ LOG_LEVEL: 'silent' });
-      const catalog = createCatalogStore(SHIPPED_RUNBOOKS);
-      await catalog.reload();
-      const app = createApp({
-        config,
-        db: handle.db,
-        clock: systemClock,
-        logger: createLogger('silent'),
-        metrics: createMetrics(),
-        ingest: createIngestBatcher({ commit: async () => [], maxWaitMs: 1, maxSize: 1, concurrency: 1 }),
-        catalog,
-        routing: () => routingFromCatalog(catalog.current()),
-        wakeEscalation: () => undefined,
-      });
+      const app = await bareApp(handle.db);
       await request(app).get('/healthz').expect(200, { status: 'ok' });
       const notReady = await request(app).get('/readyz').expect(503);
       expect(notReady.body.reason).toMatch(/migrations not applied: 0001_initial_schema/);
@@ -158,19 +162,7 @@ describe.runIf(onRealPostgres)('when PostgreSQL becomes unreachable', () => {
 
   it('/readyz answers 503 for a database URL nothing listens on', async () => {
     const handle = await createDb({ databaseUrl: 'postgres://postgres@127.0.0.1:1/nothing', dataDir: database.dataDir });
-    const config = loadConfig({ LOG_LEVEL: 'silent' });
-    const catalog = createCatalogStore(SHIPPED_RUNBOOKS);
-    const app = createApp({
-      config,
-      db: handle.db,
-      clock: systemClock,
-      logger: createLogger('silent'),
-      metrics: createMetrics(),
-      ingest: createIngestBatcher({ commit: async () => [], maxWaitMs: 1, maxSize: 1, concurrency: 1 }),
-      catalog,
-      routing: () => routingFromCatalog(catalog.current()),
-      wakeEscalation: () => undefined,
-    });
+    const app = await bareApp(handle.db);
     const res = await request(app).get('/readyz').expect(503);
     expect(res.body.reason).toMatch(/database unreachable: .*ECONNREFUSED|connect/i);
     await handle.close();
