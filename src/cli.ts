@@ -50,6 +50,10 @@ export async function runCli(argv: string[]): Promise<number> {
       const { runDemo } = await import('./demo-command.js');
       return runDemo(args, { out, err, env });
     }
+    case 'report': {
+      const { runReport } = await import('./reports/report-command.js');
+      return runReport(args, { out, err, now: new Date(), env });
+    }
     case 'hash-password': {
       const { readAll, runHashPassword } = await import('./responders/hash-password-command.js');
       return runHashPassword(args, { out, err, readStdin: () => readAll(process.stdin) });
