@@ -6,16 +6,13 @@ import { sql } from 'kysely';
 import { ConfigError, loadConfig } from '../config.js';
 import { createDb } from '../db/create-db.js';
 import { loadCatalog } from '../runbooks/catalog.js';
+import type { LintIo } from '../runbooks/lint-command.js';
 import { buildWeeklyReport } from './build-report.js';
 import { formatIsoWeek, isoWeekOf, parseIsoWeek } from './iso-week.js';
 import { renderReportMarkdown } from './render-report-markdown.js';
 
-export interface ReportIo {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  now: Date;
-  env: Record<string, string | undefined>;
-}
+/** The same writers, clock and environment as `lint`. */
+export type ReportIo = LintIo;
 
 const USAGE = 'usage: runbook-router report [--week 2026-W47] [--format markdown|json]   (the current week in REPORT_TZ by default)';
 
