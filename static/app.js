@@ -4,10 +4,12 @@
   'use strict';
 
   var root = document.documentElement;
+  root.classList.add('js');
   var serverNow = Date.parse(root.getAttribute('data-now') || '');
   // Correct for a browser clock that is off: timers count from the server's idea of now.
   var skew = isNaN(serverNow) ? 0 : serverNow - Date.now();
   var now = function () { return Date.now() + skew; };
+  var loadedAt = now();
 
   function pad(n) { return n < 10 ? '0' + n : String(n); }
   // Same shapes as the server's span(): 45s, 4m 05s, 12m, 1h 05m, 3d 4h.
@@ -44,7 +46,8 @@
       if (at > t) el.textContent = 'in ' + span(at - t);
       else {
         el.textContent = 'due now';
-        if (document.querySelector('.incident')) reloadSoon();
+        // Only a deadline that passes while the page is open triggers a reload (never a loop when the tick lags).
+        if (at > loadedAt && document.querySelector('.incident')) reloadSoon();
       }
     }
     var since = document.querySelectorAll('time[data-since]');

@@ -158,7 +158,8 @@ export function incidentView(ctx: IncidentContext, deps: { routing: Routing; cat
     })),
   };
 
-  const eventCtx: EventContext = { chain, contactName: name };
+  const refs = alertRefsOf(alerts);
+  const eventCtx: EventContext = { chain, contactName: name, refs };
   const events = [...timeline].reverse().map((e, idx, all) => {
     const { text, category } = describeEvent(e, eventCtx);
     const day = utcDay(e.at);
@@ -216,7 +217,7 @@ export function incidentView(ctx: IncidentContext, deps: { routing: Routing; cat
     runbook: runbook
       ? runbookView(runbook, {
           actionBase: base,
-          refs: alertRefsOf(alerts),
+          refs,
           checks,
           startedAt: i.acknowledged_at ?? i.opened_at,
           now,

@@ -244,7 +244,8 @@ export function runbookView(runbook: Runbook, options: RunbookViewOptions): Runb
     const timing = timings.get(step.key);
     return {
       key: step.key,
-      anchor: anchorOf(step.key),
+      // The step's own box (its "done" check) is check-step-N; the step block is step-N.
+      anchor: step.key.replace(/[^\w-]/g, '-'),
       number: step.number,
       titleHtml: markdownInline(step.title || `Step ${step.number}`, refs),
       proseHtml: step.prose.trim() ? markdownBlock(step.prose, refs) : null,

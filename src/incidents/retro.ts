@@ -14,6 +14,8 @@ export interface EventContext {
   /** The incident's escalation chain (contact ids, level 1 first). */
   chain: readonly string[];
   contactName(id: string): string;
+  /** The incident's alert: `{{alert.*}}` references in ticked items' text are shown filled, as on the page. */
+  refs?: AlertRefs | null;
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v));
@@ -21,6 +23,7 @@ const str = (v: unknown) => (typeof v === 'string' ? v : v === null || v === und
 /** One timeline event in words ("Escalated to level 2: Database Team Lead"). The actor is shown separately. */
 export function describeEvent(event: Pick<IncidentEvent, 'kind' | 'data'>, ctx: EventContext): { text: string; category: EventCategory } {
   const d = (event.data ?? {}) as Record<string, unknown>;
+  const fill = (v: unknown) => fillRefsText(str(v), ctx.refs ?? null);
   const contact = (id: unknown) => (typeof id === 'string' ? ctx.contactName(id) : 'unknown contact');
   const levelContact = (level: unknown) => {
     const id = typeof level === 'number' ? ctx.chain[Math.min(level, ctx.chain.length) - 1] : undefined;
@@ -58,13 +61,13 @@ export function describeEvent(event: Pick<IncidentEvent, 'kind' | 'data'>, ctx: 
     case 'note':
       return { text: str(d.text), category: 'note' };
     case 'step_checked':
-      return { text: `Ticked: ${str(d.title || d.stepKey)}`, category: 'check' };
+      return { text: `Ticked: ${fill(d.title || d.stepKey)}`, category: 'check' };
     case 'step_unchecked':
-      return { text: `Unticked: ${str(d.title || d.stepKey)}`, category: 'check' };
+      return { text: `Unticked: ${fill(d.title || d.stepKey)}`, category: 'check' };
     case 'follow_up_done':
-      return { text: `Follow-up done: ${str(d.text || d.itemKey)}`, category: 'check' };
+      return { text: `Follow-up done: ${fill(d.text || d.itemKey)}`, category: 'check' };
     case 'follow_up_reopened':
-      return { text: `Follow-up reopened: ${str(d.text || d.itemKey)}`, category: 'check' };
+      return { text: `Follow-up reopened: ${fill(d.text || d.itemKey)}`, category: 'check' };
     default:
       return { text: `${event.kind}${Object.keys(d).length ? ` ${JSON.stringify(d)}` : ''}`, category: 'other' };
   }
@@ -95,7 +98,7 @@ const who = (name: string | null) => (name ? md(name) : 'system');
 export function retroMarkdown(input: RetroInput): string {
   const { incident, runbook, checks } = input;
   const refs: AlertRefs | null = alertRefsOf(input.alerts);
-  const ctx: EventContext = { chain: incident.escalation_chain, contactName: input.contactName };
+  const ctx: EventContext = { chain: incident.escalation_chain, contactName: input.contactName, refs };
   const out: string[] = [];
   const since = (d: Date | null) => (d ? ` (after ${span(d.getTime() - incident.opened_at.getTime())})` : '');
 

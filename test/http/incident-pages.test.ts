@@ -212,11 +212,11 @@ describe('forms record who and when, and refuse requests without a valid CSRF to
     // Step 2 (5m, max 10m) is running; at +21m it has run 12m: past its max.
     clock.set(at(21));
     const page = (await agent.get(`/incidents/${incidentId}`).set(html).expect(200)).text;
-    const step1 = page.slice(page.indexOf('id="check-step-1"'), page.indexOf('id="check-step-2"'));
+    const step1 = page.slice(page.indexOf('id="step-1"'), page.indexOf('id="step-2"'));
     expect(step1).toContain('timing t-over');
     expect(step1).toContain('took 4m');
     expect(step1).toContain('1m over the estimate');
-    const step2 = page.slice(page.indexOf('id="check-step-2"'), page.indexOf('id="check-step-3"'));
+    const step2 = page.slice(page.indexOf('id="step-2"'), page.indexOf('id="step-3"'));
     expect(step2).toContain('timing t-overrun');
     expect(step2).toContain('data-started="2026-08-14T09:29:00.000Z"');
     expect(step2).toContain('running 12m');
@@ -227,7 +227,7 @@ describe('forms record who and when, and refuse requests without a valid CSRF to
     clock.set(at(22));
     const { agent, token } = await session(`/incidents/${incidentId}`);
     const page = (await agent.get(`/incidents/${incidentId}`).set(html)).text;
-    const step3 = page.slice(page.indexOf('id="check-step-3"'));
+    const step3 = page.slice(page.indexOf('id="step-3"'));
     expect(step3).toContain('Waiting for the manual checkpoint of step 2');
     expect(step3).toMatch(/<button type="submit" class="box" aria-pressed="false" disabled/);
     const refused = await agent.post(`/incidents/${incidentId}/steps/step-3.v1`).type('form').send({ _csrf: token, checked: 'true' }).expect(409);
