@@ -1,11 +1,13 @@
 // Cross-site request forgery protection for everything a browser can be tricked into sending.
 //
 // HTML forms (every POST outside /api and /webhooks): a double-submit token. The first page view sets a random
-// cookie (HttpOnly, SameSite=Strict; `__Host-` prefixed and Secure over HTTPS, so no sibling subdomain can plant it)
+// cookie (HttpOnly, SameSite=Lax; `__Host-` prefixed and Secure over HTTPS, so no sibling subdomain can plant it)
 // and every form carries the same value in a hidden `_csrf` field; a POST whose field does not match its cookie gets
 // 403 and changes nothing. On top of that, a POST that the browser itself labels cross-site or same-site (Fetch
 // Metadata `Sec-Fetch-Site`) or whose `Origin` is another host is refused, whatever the token. No server-side state and
-// no shared secret: any replica checks any form.
+// no shared secret: any replica checks any form. Lax rather than Strict: opening an incident from a Slack link is a
+// cross-site navigation, and with Strict it would arrive without the cookie, get a new token and break the forms of
+// the responder's other open tabs; Lax still never sends the cookie with a cross-site POST.
 //
 // The JSON API (/api): no token, because a write must be `Content-Type: application/json`. A cross-site page cannot
 // send that: HTML forms only send urlencoded, multipart or text/plain bodies, and fetch/XHR with a JSON body needs a
@@ -76,7 +78,7 @@ export function formCsrf(options: { publicUrl: string; onFailure: CsrfFailure })
     const valid = existing !== null && TOKEN.test(existing) ? existing : null;
     const token = valid ?? randomBytes(32).toString('base64url');
     if (!valid) {
-      res.append('Set-Cookie', `${name}=${token}; Path=/; HttpOnly; SameSite=Strict${req.secure ? '; Secure' : ''}`);
+      res.append('Set-Cookie', `${name}=${token}; Path=/; HttpOnly; SameSite=Lax${req.secure ? '; Secure' : ''}`);
     }
     res.locals.csrfToken = token;
     if (!isUnsafeMethod(req.method)) return next();

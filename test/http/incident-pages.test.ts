@@ -176,6 +176,21 @@ describe('forms record who and when, and refuse requests without a valid CSRF to
     expect((await timeline(incidentId)).length).toBe(before);
   });
 
+  it('issues the form token as an HttpOnly, SameSite=Lax cookie once per browser; __Host- and Secure behind HTTPS', async () => {
+    const first = await request(service.app).get(`/incidents/${incidentId}`).set(html).expect(200);
+    const cookie = (first.headers['set-cookie'] as unknown as string[])[0]!;
+    expect(cookie).toMatch(/^rr_csrf=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax$/);
+    const value = cookie.split(';')[0]!.split('=')[1]!;
+    expect(csrfToken(first.text)).toBe(value);
+    // A browser that has the cookie keeps its token (other open tabs stay valid).
+    const again = await request(service.app).get(`/incidents/${incidentId}`).set(html).set('Cookie', `rr_csrf=${value}`).expect(200);
+    expect(again.headers['set-cookie']).toBeUndefined();
+    expect(csrfToken(again.text)).toBe(value);
+    // Behind a TLS-terminating proxy on loopback.
+    const secure = await request(service.app).get('/').set(html).set('X-Forwarded-Proto', 'https').expect(200);
+    expect((secure.headers['set-cookie'] as unknown as string[])[0]).toMatch(/^__Host-rr_csrf=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Secure$/);
+  });
+
   it('acknowledges: status, who and when on the incident and in the timeline; the page shows it', async () => {
     clock.set(at(5));
     const { agent, token } = await session(`/incidents/${incidentId}`);
