@@ -4,8 +4,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     exclude: ['test/browser/**', 'node_modules/**'],
-    // Suites that share the real PostgreSQL database run one file at a time; PGlite suites are cheap either way.
+    // One file at a time: several suites run real timers and child processes, and two cores are all there is.
     fileParallelism: false,
+    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -36,7 +36,7 @@ async function bareApp(db: Db) {
 describe('migrations', () => {
   let database: TestDatabase;
   beforeAll(async () => {
-    database = await createTestDatabase();
+    database = await createTestDatabase({ empty: true });
   });
   afterAll(async () => database.drop());
 
@@ -77,7 +77,7 @@ describe('migrations', () => {
 
 describe('/healthz and /readyz', () => {
   it('is not ready while migrations are pending, ready once applied', async () => {
-    const database = await createTestDatabase();
+    const database = await createTestDatabase({ empty: true });
     const handle = await createDb({ databaseUrl: database.url, dataDir: database.dataDir });
     try {
       const app = await bareApp(handle.db);

@@ -17,10 +17,13 @@ export interface TestDatabase {
 
 export const onRealPostgres = Boolean(process.env.DATABASE_URL);
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** `empty`: no migrations applied (tests of the migrations themselves); otherwise the embedded one starts migrated. */
+export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<TestDatabase> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rr-test-'));
   const adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
+    const template = process.env.RR_TEST_TEMPLATE_DIR;
+    if (template && !options.empty) await fs.cp(template, path.join(dataDir, 'pglite'), { recursive: true });
     return { url: null, dataDir, kind: 'embedded', drop: () => fs.rm(dataDir, { recursive: true, force: true }) };
   }
   const name = `rr_test_${process.pid}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
