@@ -85,7 +85,7 @@ function listRow(i: Incident & { alert_count?: number | string | null }, now: Da
     resolvedBy: i.resolved_by,
     durationText: i.resolved_at ? span(i.resolved_at.getTime() - i.opened_at.getTime()) : null,
     nextEscalationIso: i.status === 'triggered' && i.next_escalation_at ? i.next_escalation_at.toISOString() : null,
-    nextEscalationText: i.status === 'triggered' && i.next_escalation_at ? relative(i.next_escalation_at, now) : null,
+    nextEscalationText: i.status === 'triggered' && i.next_escalation_at ? (i.next_escalation_at > now ? relative(i.next_escalation_at, now) : 'due now') : null,
     escalationLevel: i.escalation_level,
     flapping: i.flapping,
     alertCount: Number(i.alert_count ?? 0),
@@ -134,7 +134,7 @@ export function incidentView(ctx: IncidentContext, deps: { routing: Routing; cat
     i.status === 'triggered' && i.next_escalation_at && chain.length
       ? {
           iso: i.next_escalation_at.toISOString(),
-          text: relative(i.next_escalation_at, now),
+          text: i.next_escalation_at > now ? relative(i.next_escalation_at, now) : 'due now',
           overdue: i.next_escalation_at <= now,
           level: nextLevel,
           repeat: i.escalation_level >= chain.length,
@@ -147,6 +147,8 @@ export function incidentView(ctx: IncidentContext, deps: { routing: Routing; cat
     current: i.escalation_level > 0 ? name(chain[Math.min(i.escalation_level, chain.length) - 1]!) : null,
     next,
     stopped: i.status !== 'triggered',
+    /** false for severities that open incidents without paging (`page: false`). */
+    pages: policy.page,
     ackWithin: policy.ackWithinMs ? span(policy.ackWithinMs) : null,
     chain: chain.map((id, n) => ({
       level: n + 1,

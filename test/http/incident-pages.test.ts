@@ -85,7 +85,8 @@ describe('GET / and GET /incidents/:id', () => {
     expect(page).toMatch(/<span class="run-id">RUN-001<\/span> Database Connection Pool Exhaustion/);
     expect(page).toContain('Nobody yet');
     // Level 1 was due at open: the escalation loop is off in tests, so the next step is "level 1 due now".
-    expect(page).toMatch(/Escalation/);
+    expect(page).toContain('→ level 1 (Backend on-call) <time datetime="2026-08-14T09:20:00.000Z" data-countdown>due now</time>');
+    expect(page).toContain('<span class="lvl">L2</span>');
     // {{alert.labels.instance}} filled (prose, inline code and command block), {{alert.values.summary}} and {{alert.title}} escaped.
     expect(page).toContain('<span class="ref" title="{{alert.labels.instance}}">pg-primary-1:9187</span>');
     expect(page).toMatch(/export PGHOST=\$\(echo &quot;<span class="ref" title="\{\{alert\.labels\.instance\}\}">pg-primary-1:9187<\/span>&quot;/);
