@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
-import { createApp } from './app.js';
+import { createApp, webhookSecrets } from './app.js';
 import { startBackgroundLoop, type BackgroundLoop } from './background-loop.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -12,8 +12,9 @@ import { routingFromCatalog } from './incidents/catalog-routing.js';
 import { runEscalationTick } from './incidents/escalation-tick.js';
 import { createIngestBatcher } from './incidents/ingest-batcher.js';
 import { outboxBacklog, runOutboxTick } from './incidents/outbox.js';
-import { applyDeliveries } from './incidents/receive.js';
+import { receiveBatch } from './incidents/receive.js';
 import type { Routing } from './incidents/routing.js';
+import { webhookFastPath } from './http/webhooks.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { assertValidReportCron, startDrillAndReportJobs } from './reports/report-schedule.js';
@@ -85,9 +86,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     concurrency: db.kind === 'postgres' ? 2 : 1,
     onBatch: (size) => metrics.batchSize.observe(size),
     commit: async (deliveries) => {
-      const summary = await db.db.transaction().execute((tx) =>
-        applyDeliveries(tx, deliveries, { routing: routing(), now: clock.now(), reopenWindowMs: config.reopenWindowMs, flappingAfter: config.flappingAfter }),
-      );
+      const summary = await receiveBatch(db.db, deliveries, () => ({ routing: routing(), now: clock.now(), reopenWindowMs: config.reopenWindowMs, flappingAfter: config.flappingAfter }));
       for (const opened of summary.opened) {
         metrics.incidentsOpened.inc({ severity: opened.severity });
         logger.info({ incident: opened.id, severity: opened.severity }, 'incident opened');
@@ -109,8 +108,15 @@ export async function createService(config: Config, options: ServiceOptions = {}
     logger,
     routing,
     async start() {
+      // Webhook deliveries in their plain form skip Express (see webhookFastPath); everything else is the Express app.
+      const listener = webhookFastPath({ db: db.db, ingest, secrets: webhookSecrets(config), maxBodyBytes: config.maxBodyBytes, clock, metrics, logger }, app);
       server = await new Promise<Server>((resolve, reject) => {
-        const s = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(s)));
+        const s = createServer(listener);
+        s.once('error', reject);
+        s.listen(config.port, config.host, () => {
+          s.off('error', reject);
+          resolve(s);
+        });
       });
       // Longer than typical load balancer idle timeouts, so they close first and never hit a closing socket.
       server.keepAliveTimeout = 65_000;

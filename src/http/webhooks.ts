@@ -1,3 +1,4 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { adapters } from '../alerts/adapters.js';
@@ -29,19 +30,31 @@ const KEPT_HEADERS = ['content-type', 'user-agent', 'x-webhook-id', 'x-webhook-s
 
 const isSource = (s: string): s is Source => (SOURCES as readonly string[]).includes(s);
 
+const JSON_CONTENT_TYPE = /^application\/([\w.+-]*\+)?json\b/i;
+
+/** Answers JSON with plain node:http calls, so the same route serves Express and the bare server's fast path. */
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** `POST /webhooks/:source` on node's own request and response: what Express and the bare fast path both call. */
+export type WebhookRoute = (req: IncomingMessage, res: ServerResponse, source: string) => Promise<void>;
+
 /**
  * POST /webhooks/:source — size, authentication over the raw bytes, JSON, schema, then the group-committed receive path.
- * It answers itself rather than through the error middleware: this is the hot path and every outcome is counted by source.
+ * The body is read once, as bytes: the signature is checked over them, the delivery key hashes them, and they are parsed
+ * once. It answers itself, with no framework on the way: this is the hot path, and every outcome is counted by source.
  */
-export function webhookHandler(deps: WebhookDeps): RequestHandler {
-  return async (req, res) => {
-    const source = String(req.params.source);
+export function webhookRoute(deps: WebhookDeps): WebhookRoute {
+  return async (req, res, source) => {
     if (!isSource(source)) {
-      res.status(404).json({ error: `unknown source "${source}"; use one of ${SOURCES.join(', ')}` });
+      send(res, 404, { error: `unknown source "${source}"; use one of ${SOURCES.join(', ')}` });
       return;
     }
     if (req.method === 'PUT' && source !== 'grafana') {
-      res.status(405).setHeader('Allow', 'POST').json({ error: `PUT is only accepted for grafana; use POST /webhooks/${source}` });
+      send(res, 405, { error: `PUT is only accepted for grafana; use POST /webhooks/${source}` }, { Allow: 'POST' });
       return;
     }
     const count = (outcome: string) => deps.metrics.deliveries.inc({ source, outcome });
@@ -53,7 +66,7 @@ export function webhookHandler(deps: WebhookDeps): RequestHandler {
     } catch (error) {
       if (error instanceof HttpError) {
         count('too_large');
-        res.status(error.status).json({ error: error.message });
+        send(res, error.status, { error: error.message });
         return;
       }
       throw error;
@@ -63,7 +76,7 @@ export function webhookHandler(deps: WebhookDeps): RequestHandler {
     if (!verified.ok) {
       count('unauthorized');
       deps.logger.warn({ source, reason: verified.reason }, 'webhook authentication failed');
-      res.status(401).json({ error: `authentication failed: ${verified.reason}` });
+      send(res, 401, { error: `authentication failed: ${verified.reason}` });
       return;
     }
 
@@ -80,15 +93,16 @@ export function webhookHandler(deps: WebhookDeps): RequestHandler {
       } catch (error) {
         deps.logger.error({ err: error, source }, 'could not keep a rejected delivery');
       }
-      res.status(400).json({ error: reason, ...details });
+      send(res, 400, { error: reason, ...details });
     };
 
     const contentType = req.headers['content-type'];
-    if (contentType && !/^application\/([\w.+-]*\+)?json\b/i.test(contentType)) {
+    if (contentType && !JSON_CONTENT_TYPE.test(contentType)) {
       await reject(`Content-Type must be application/json, got "${contentType}" (in Datadog, untick "Encode as form")`);
       return;
     }
-    if (!text.trim()) {
+    // Any non-whitespace character (without copying the body as trim() would).
+    if (!/\S/.test(text)) {
       await reject('empty body: expected a JSON object');
       return;
     }
@@ -114,19 +128,59 @@ export function webhookHandler(deps: WebhookDeps): RequestHandler {
     try {
       const outcome = await deps.ingest.submit({ source, deliveryKey: deliveryKey(source, req.headers, raw), rawBody: text, headers, receivedAt, alerts });
       count(outcome.duplicate ? 'duplicate' : 'accepted');
-      for (const alert of alerts) deps.metrics.alertsReceived.inc({ source, status: alert.status });
-      res.status(202).json({ incidents: outcome.incidentIds, duplicate: outcome.duplicate, alerts: alerts.length });
+      // One increment per status, not per alert: a Grafana delivery carries up to hundreds.
+      const byStatus = new Map<string, number>();
+      for (const alert of alerts) byStatus.set(alert.status, (byStatus.get(alert.status) ?? 0) + 1);
+      for (const [status, n] of byStatus) deps.metrics.alertsReceived.inc({ source, status }, n);
+      send(res, 202, { incidents: outcome.incidentIds, duplicate: outcome.duplicate, alerts: alerts.length });
     } catch (error) {
       if (isTransientDbError(error)) {
         count('unavailable');
         deps.logger.warn({ err: error, source }, 'database unavailable; delivery refused so the sender retries');
-        res.setHeader('Retry-After', '5');
-        res.status(503).json({ error: 'database unavailable; nothing was applied, retry later' });
+        send(res, 503, { error: 'database unavailable; nothing was applied, retry later' }, { 'Retry-After': '5' });
         return;
       }
       count('error');
       deps.logger.error({ err: error, source }, 'delivery failed');
-      res.status(500).json({ error: 'internal error; nothing was applied, retry later' });
+      send(res, 500, { error: 'internal error; nothing was applied, retry later' });
     }
+  };
+}
+
+/** The route mounted in Express (`app.post('/webhooks/:source', …)`); anything it throws goes to the error middleware. */
+export function webhookHandler(deps: WebhookDeps): RequestHandler {
+  const route = webhookRoute(deps);
+  return (req, res, next) => route(req, res, String(req.params.source)).catch(next);
+}
+
+/** `/webhooks/<letters>` with an optional query: the plain form every sender uses. Anything else goes through Express. */
+const PLAIN_WEBHOOK_URL = /^\/webhooks\/([a-z]+)(?:\?|$)/;
+
+/**
+ * The server's request listener: a webhook POST/PUT in its plain form goes straight to the route, without Express's
+ * routing, request/response decoration and ETag (tens of µs a request, as much as the rest of the receive path's CPU);
+ * everything else, and every unusual spelling of a webhook URL, goes to Express, which serves the same route.
+ * Timing and the request log line are the same as Express's middleware records.
+ */
+export function webhookFastPath(deps: WebhookDeps, fallback: RequestListener): RequestListener {
+  const route = webhookRoute(deps);
+  return (req, res) => {
+    const method = req.method;
+    const match = method === 'POST' || method === 'PUT' ? PLAIN_WEBHOOK_URL.exec(req.url ?? '') : null;
+    if (!match) {
+      fallback(req, res);
+      return;
+    }
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      deps.metrics.httpDuration.observe({ route: 'webhook', status: `${Math.floor(res.statusCode / 100)}xx` }, seconds);
+      if (deps.logger.isLevelEnabled('info')) deps.logger.info({ method, url: req.url, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+    });
+    route(req, res, match[1]!).catch((error: unknown) => {
+      deps.logger.error({ err: error, url: req.url }, 'unhandled error');
+      if (!res.headersSent) send(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
   };
 }

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Alert, Source } from '../alerts/alert.js';
-import type { Tx } from '../db/create-db.js';
+import type { Db, Tx } from '../db/create-db.js';
 import type { Incident } from '../db/schema.js';
 import { pinRunbook } from './runbook-pin.js';
 import type { Route, Routing } from './routing.js';
@@ -57,8 +57,27 @@ export function groupKeyOf(alert: Alert): string {
 const isActive = (status: Alert['status']) => status !== 'resolved';
 
 /**
- * The receive path of a batch of deliveries, inside one transaction: inbox first (a repeat is answered, never applied twice),
- * then one incident per MON- id, alert instances by fingerprint with the ordering guard, state transitions and the timeline.
+ * Another transaction got there first: it committed one of this batch's deliveries after this one looked (two replicas
+ * got the same retry at the same moment), or it opened an incident this batch was about to open. The transaction is
+ * rolled back and run again; the second run sees the other's rows (a repeat is answered as one, the incident is locked
+ * with the others, in key order, so replicas never deadlock).
+ */
+export class BatchConflictError extends Error {
+  constructor(reason: string) {
+    super(`${reason}; run the batch again`);
+    this.name = 'BatchConflictError';
+  }
+}
+
+/**
+ * The receive path of a batch of deliveries, inside one transaction: the inbox is asked first (a repeat is answered,
+ * never applied twice), then one incident per MON- id, alert instances by fingerprint with the ordering guard, state
+ * transitions and the timeline; the new inbox rows are written last, with the incident ids they were answered with.
+ * Six round trips whatever the batch size on the common path (begin, inbox lookup, incident locks, instance upsert, the
+ * last writes, commit); rows travel as one JSON parameter per statement.
+ *
+ * Throws BatchConflictError when another transaction committed one of these deliveries or opened one of these incidents
+ * meanwhile: run the batch again (receiveBatch does).
  */
 export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: ReceiveContext): Promise<BatchSummary> {
   const outcomes: (DeliveryOutcome | undefined)[] = new Array(deliveries.length);
@@ -74,28 +93,13 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
   });
   const primaries = [...firstIndex.values()];
 
-  const inserted = await tx
-    .insertInto('alert_events')
-    .values(
-      primaries.map((i) => {
-        const d = deliveries[i]!;
-        return {
-          source: d.source,
-          delivery_key: d.deliveryKey,
-          received_at: d.receivedAt,
-          raw_body: d.rawBody,
-          headers: JSON.stringify(d.headers),
-          alert_count: d.alerts.length,
-          incident_ids: '[]',
-        };
-      }),
-    )
-    .onConflict((oc) => oc.columns(['source', 'delivery_key']).doNothing())
-    .returning(['id', 'source', 'delivery_key'])
-    .execute();
-  const inboxId = new Map(inserted.map((r) => [`${r.source}\u0000${r.delivery_key}`, r.id]));
+  const { rows: known } = await sql<{ source: string; delivery_key: string }>`
+    select a.source, a.delivery_key
+    from json_to_recordset(${JSON.stringify(primaries.map((i) => ({ source: deliveries[i]!.source, key: deliveries[i]!.deliveryKey })))}::json) as t(source text, key text)
+    join alert_events a on a.source = t.source and a.delivery_key = t.key`.execute(tx);
+  const seenKeys = new Set(known.map((r) => `${r.source}\u0000${r.delivery_key}`));
 
-  const seenBefore = primaries.filter((i) => !inboxId.has(keyOf(deliveries[i]!)));
+  const seenBefore = primaries.filter((i) => seenKeys.has(keyOf(deliveries[i]!)));
   if (seenBefore.length) {
     const bySource = new Map<string, string[]>();
     for (const i of seenBefore) {
@@ -118,7 +122,7 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
     }
   }
 
-  const fresh = primaries.filter((i) => inboxId.has(keyOf(deliveries[i]!)));
+  const fresh = primaries.filter((i) => !seenKeys.has(keyOf(deliveries[i]!)));
   const groups = new Map<string, Group>();
   for (const i of fresh) {
     for (const alert of deliveries[i]!.alerts) {
@@ -133,9 +137,9 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
   }
 
   const summary: BatchSummary = { outcomes: [], opened: [], escalationDue: false };
-  const timeline: { incident_id: number; at: Date; kind: string; actor: string | null; data: string }[] = [];
+  const timeline: { incident_id: number; kind: string; actor: string | null; data: Record<string, unknown> }[] = [];
   const push = (incidentId: number, entries: TimelineEntry[]) => {
-    for (const e of entries) timeline.push({ incident_id: incidentId, at: ctx.now, kind: e.kind, actor: e.actor, data: JSON.stringify(e.data) });
+    for (const e of entries) timeline.push({ incident_id: incidentId, kind: e.kind, actor: e.actor, data: e.data });
   };
   const states = new Map<number, { incident: Incident; state: IncidentState; changed: boolean }>();
 
@@ -188,17 +192,16 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
       }
     }
 
+    // State changes are rare and each has its own patch; every other incident only records that alerts arrived (below, in bulk).
     for (const { incident, state, changed } of states.values()) {
-      const patch = changed ? fromState(state) : {};
+      if (!changed) continue;
       await tx
         .updateTable('incidents')
-        .set({ ...patch, last_alert_at: ctx.now, updated_at: ctx.now })
+        .set({ ...fromState(state), last_alert_at: ctx.now, updated_at: ctx.now })
         .where('id', '=', incident.id)
         .execute();
     }
   }
-
-  if (timeline.length) await tx.insertInto('incident_events').values(timeline).execute();
 
   for (const i of fresh) {
     const ids = new Set<number>();
@@ -208,15 +211,57 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
     }
     outcomes[i] = { incidentIds: [...ids].sort((a, b) => a - b), duplicate: false };
   }
-  const withIds = fresh.filter((i) => outcomes[i]!.incidentIds.length);
-  if (withIds.length) {
-    const values = sql.join(withIds.map((i) => sql`(${inboxId.get(keyOf(deliveries[i]!))!}::bigint, ${JSON.stringify(outcomes[i]!.incidentIds)}::jsonb)`));
-    await sql`update alert_events set incident_ids = v.ids from (values ${values}) as v(id, ids) where alert_events.id = v.id`.execute(tx);
+
+  if (fresh.length) {
+    // The batch's last writes in one statement: the timeline, the incidents that only received alerts, and the new inbox
+    // rows with the incident ids they are answered with.
+    const writes = [];
+    if (timeline.length) {
+      writes.push(sql`timeline as (
+        insert into incident_events (incident_id, at, kind, actor, data)
+        select incident_id, ${ctx.now}::timestamptz, kind, actor, data
+        from rows from (json_to_recordset(${JSON.stringify(timeline)}::json) as (incident_id bigint, kind text, actor text, data jsonb)) with ordinality as t(incident_id, kind, actor, data, ord)
+        order by ord)`);
+    }
+    const touched = [...states.values()].filter((s) => !s.changed).map((s) => s.incident.id);
+    if (touched.length) {
+      writes.push(sql`touched as (update incidents set last_alert_at = ${ctx.now}::timestamptz, updated_at = ${ctx.now}::timestamptz where id = any(${touched}::bigint[]))`);
+    }
+    const inbox = JSON.stringify(
+      fresh.map((i) => {
+        const d = deliveries[i]!;
+        return { source: d.source, delivery_key: d.deliveryKey, received_at: d.receivedAt.toISOString(), raw_body: d.rawBody, headers: d.headers, alert_count: d.alerts.length, incident_ids: outcomes[i]!.incidentIds };
+      }),
+    );
+    const { rows: inserted } = await sql<{ delivery_key: string }>`
+      ${writes.length ? sql`with ${sql.join(writes)}` : sql``}
+      insert into alert_events (source, delivery_key, received_at, raw_body, headers, alert_count, incident_ids)
+      select source, delivery_key, received_at, raw_body, headers, alert_count, incident_ids
+      from rows from (json_to_recordset(${inbox}::json) as (source text, delivery_key text, received_at timestamptz, raw_body text, headers jsonb, alert_count integer, incident_ids jsonb))
+           with ordinality as t(source, delivery_key, received_at, raw_body, headers, alert_count, incident_ids, ord)
+      order by ord
+      on conflict (source, delivery_key) do nothing
+      returning delivery_key`.execute(tx);
+    if (inserted.length !== fresh.length) throw new BatchConflictError('a delivery of the batch was committed by another transaction');
   }
 
   for (const [i, first] of repeatOf) outcomes[i] = { incidentIds: outcomes[first]!.incidentIds, duplicate: true };
   summary.outcomes = outcomes.map((o) => o!);
   return summary;
+}
+
+const MAX_ATTEMPTS = 5;
+
+/** One batch in its own transaction, run again when another transaction got there first (BatchConflictError, or a deadlock PostgreSQL broke). */
+export async function receiveBatch(db: Db, deliveries: Delivery[], context: () => ReceiveContext): Promise<BatchSummary> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().execute((tx) => applyDeliveries(tx, deliveries, context()));
+    } catch (error) {
+      const again = error instanceof BatchConflictError || (error as { code?: unknown }).code === '40P01';
+      if (!again || attempt >= MAX_ATTEMPTS) throw error;
+    }
+  }
 }
 
 /** A late copy of an old firing event (older than what the resolved incident already applied) must not reopen it. */
@@ -251,63 +296,60 @@ async function openOrReopen(
   const route = group.route;
   const policy = ctx.routing.policy(route.severity);
   const first = group.alerts.find((a) => isActive(a.alert.status))!.alert;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const recent = await lastResolved(tx, group.key);
-    if (recent && recent.status === 'resolved' && recent.resolved_at && ctx.now.getTime() - recent.resolved_at.getTime() <= ctx.reopenWindowMs) {
-      const t = reopen(toState(recent), ctx.now, policy, recent.escalation_chain.length, ctx.flappingAfter);
-      const row = await tx
-        .updateTable('incidents')
-        .set({ ...fromState(t.state), updated_at: ctx.now })
-        .where('id', '=', recent.id)
-        .where('status', '=', 'resolved')
-        .returningAll()
-        .executeTakeFirst();
-      if (row) {
-        push(row.id, t.events);
-        summary.opened.push({ id: row.id, severity: row.severity });
-        summary.escalationDue ||= row.next_escalation_at !== null;
-        return row;
-      }
-    } else {
-      const pinnedHash = route.runbook ? await pinRunbook(tx, route.runbook, ctx.now) : null;
-      const state = openedState(ctx.now, policy, route.escalation.length);
-      const row = await tx
-        .insertInto('incidents')
-        .values({
-          group_key: group.key,
-          mon_id: route.monId,
-          runbook_id: route.runbook?.id ?? null,
-          runbook_hash: pinnedHash,
-          title: route.title ?? first.title,
-          severity: route.severity,
-          source: first.source,
-          escalation_chain: JSON.stringify(route.escalation),
-          opened_at: ctx.now,
-          last_alert_at: ctx.now,
-          updated_at: ctx.now,
-          ...fromState(state),
-        })
-        .onConflict((oc) => oc.column('group_key').where('status', '<>', 'resolved').doNothing())
-        .returningAll()
-        .executeTakeFirst();
-      if (row) {
-        push(row.id, [
-          {
-            kind: 'opened',
-            actor: null,
-            data: { source: first.source, monId: route.monId, runbookId: route.runbook?.id ?? null, severity: route.severity, noRunbook: !route.runbook, knownMonId: route.known },
-          },
-        ]);
-        summary.opened.push({ id: row.id, severity: row.severity });
-        summary.escalationDue ||= row.next_escalation_at !== null;
-        return row;
-      }
+  const recent = await lastResolved(tx, group.key);
+  if (recent && recent.status === 'resolved' && recent.resolved_at && ctx.now.getTime() - recent.resolved_at.getTime() <= ctx.reopenWindowMs) {
+    const t = reopen(toState(recent), ctx.now, policy, recent.escalation_chain.length, ctx.flappingAfter);
+    const row = await tx
+      .updateTable('incidents')
+      .set({ ...fromState(t.state), updated_at: ctx.now })
+      .where('id', '=', recent.id)
+      .where('status', '=', 'resolved')
+      .returningAll()
+      .executeTakeFirst();
+    if (row) {
+      push(row.id, t.events);
+      summary.opened.push({ id: row.id, severity: row.severity });
+      summary.escalationDue ||= row.next_escalation_at !== null;
+      return row;
     }
-    // Another transaction opened or reopened it first; with read committed the next statement sees its row.
-    const open = await tx.selectFrom('incidents').selectAll().where('group_key', '=', group.key).where('status', '<>', 'resolved').forUpdate().executeTakeFirst();
-    if (open) return open;
+  } else {
+    const pinnedHash = route.runbook ? await pinRunbook(tx, route.runbook, ctx.now) : null;
+    const state = openedState(ctx.now, policy, route.escalation.length);
+    const row = await tx
+      .insertInto('incidents')
+      .values({
+        group_key: group.key,
+        mon_id: route.monId,
+        runbook_id: route.runbook?.id ?? null,
+        runbook_hash: pinnedHash,
+        title: route.title ?? first.title,
+        severity: route.severity,
+        source: first.source,
+        escalation_chain: JSON.stringify(route.escalation),
+        opened_at: ctx.now,
+        last_alert_at: ctx.now,
+        updated_at: ctx.now,
+        ...fromState(state),
+      })
+      .onConflict((oc) => oc.column('group_key').where('status', '<>', 'resolved').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (row) {
+      push(row.id, [
+        {
+          kind: 'opened',
+          actor: null,
+          data: { source: first.source, monId: route.monId, runbookId: route.runbook?.id ?? null, severity: route.severity, noRunbook: !route.runbook, knownMonId: route.known },
+        },
+      ]);
+      summary.opened.push({ id: row.id, severity: row.severity });
+      summary.escalationDue ||= row.next_escalation_at !== null;
+      return row;
+    }
   }
-  throw new Error(`could not open or find the incident for ${group.key}`);
+  // Another transaction opened or reopened it first. Locking its row now could deadlock (this transaction already holds
+  // incidents locked out of key order), so the batch starts again and locks it with the others.
+  throw new BatchConflictError(`another transaction opened the incident for ${group.key} first`);
 }
 
 interface InstanceChange {
@@ -329,61 +371,55 @@ async function upsertInstances(tx: Tx, groups: (Group & { incident: Incident })[
   }
   if (!latest.size) return [];
   const items = [...latest.values()];
-  const existing = await tx
-    .selectFrom('alert_instances')
-    .select(['incident_id', 'source', 'fingerprint', 'status', 'last_event_at'])
-    .where(sql<boolean>`(incident_id, source, fingerprint) in (${sql.join(items.map((it) => sql`(${it.incidentId}::bigint, ${it.alert.source}, ${it.alert.fingerprint})`))})`)
-    .execute();
-  const before = new Map(existing.map((r) => [`${r.incident_id}\u0000${r.source}\u0000${r.fingerprint}`, r]));
-
-  const changes: InstanceChange[] = [];
-  const rows = [];
-  for (const { incidentId, alert } of items) {
-    const prior = before.get(`${incidentId}\u0000${alert.source}\u0000${alert.fingerprint}`);
-    const eventAt = new Date(alert.eventAt);
-    if (prior && prior.last_event_at > eventAt) continue;
-    if (!prior || prior.status !== alert.status) {
-      changes.push({ incidentId, source: alert.source, status: alert.status, actor: alert.actor ?? null });
-      push(incidentId, [
-        { kind: `alert_${alert.status}`, actor: alert.actor ?? null, data: { source: alert.source, fingerprint: alert.fingerprint, title: alert.title, url: alert.url } },
-      ]);
-    }
-    rows.push({
+  // One statement: the instances as they were (the snapshot before this statement) and the upsert with the ordering guard.
+  const input = JSON.stringify(
+    items.map(({ incidentId, alert }) => ({
       incident_id: incidentId,
       source: alert.source,
       fingerprint: alert.fingerprint,
       mon_id: alert.monId,
       status: alert.status,
       title: alert.title,
-      labels: JSON.stringify(alert.labels),
-      values: JSON.stringify(alert.values),
+      labels: alert.labels,
+      vals: alert.values,
       url: alert.url,
-      starts_at: new Date(alert.startsAt),
-      last_event_at: eventAt,
-      first_seen_at: now,
-      last_seen_at: now,
-    });
-  }
-  if (rows.length) {
-    await tx
-      .insertInto('alert_instances')
-      .values(rows)
-      .onConflict((oc) =>
-        oc
-          .columns(['incident_id', 'source', 'fingerprint'])
-          .doUpdateSet((eb) => ({
-            status: eb.ref('excluded.status'),
-            title: eb.ref('excluded.title'),
-            labels: eb.ref('excluded.labels'),
-            values: eb.ref('excluded.values'),
-            url: eb.ref('excluded.url'),
-            starts_at: eb.ref('excluded.starts_at'),
-            last_event_at: eb.ref('excluded.last_event_at'),
-            last_seen_at: eb.ref('excluded.last_seen_at'),
-          }))
-          .where('alert_instances.last_event_at', '<=', (eb) => eb.ref('excluded.last_event_at')),
-      )
-      .execute();
-  }
+      starts_at: new Date(alert.startsAt).toISOString(),
+      last_event_at: new Date(alert.eventAt).toISOString(),
+    })),
+  );
+  const { rows: priors } = await sql<{ ord: number | string; status: Alert['status']; last_event_at: Date }>`
+    with input as (
+      select * from rows from (json_to_recordset(${input}::json) as (incident_id bigint, source text, fingerprint text, mon_id text, status text, title text,
+                                                                   labels jsonb, vals jsonb, url text, starts_at timestamptz, last_event_at timestamptz))
+                    with ordinality as t(incident_id, source, fingerprint, mon_id, status, title, labels, vals, url, starts_at, last_event_at, ord)
+    ),
+    prior as (
+      select i.ord, a.status, a.last_event_at
+      from input i join alert_instances a on a.incident_id = i.incident_id and a.source = i.source and a.fingerprint = i.fingerprint
+    ),
+    upsert as (
+      insert into alert_instances (incident_id, source, fingerprint, mon_id, status, title, labels, values, url, starts_at, last_event_at, first_seen_at, last_seen_at)
+      select incident_id, source, fingerprint, mon_id, status, title, labels, vals, url, starts_at, last_event_at, ${now}::timestamptz, ${now}::timestamptz
+      from input order by ord
+      on conflict (incident_id, source, fingerprint) do update set
+        status = excluded.status, title = excluded.title, labels = excluded.labels, values = excluded.values, url = excluded.url,
+        starts_at = excluded.starts_at, last_event_at = excluded.last_event_at, last_seen_at = excluded.last_seen_at
+      where alert_instances.last_event_at <= excluded.last_event_at
+    )
+    select ord, status, last_event_at from prior`.execute(tx);
+  const before = new Map(priors.map((p) => [Number(p.ord), p]));
+
+  const changes: InstanceChange[] = [];
+  items.forEach(({ incidentId, alert }, index) => {
+    const prior = before.get(index + 1);
+    // An event older than the one applied is not applied (the upsert's guard) and changes nothing.
+    if (prior && prior.last_event_at > new Date(alert.eventAt)) return;
+    if (!prior || prior.status !== alert.status) {
+      changes.push({ incidentId, source: alert.source, status: alert.status, actor: alert.actor ?? null });
+      push(incidentId, [
+        { kind: `alert_${alert.status}`, actor: alert.actor ?? null, data: { source: alert.source, fingerprint: alert.fingerprint, title: alert.title, url: alert.url } },
+      ]);
+    }
+  });
   return changes;
 }

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Service } from '../../src/service.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { createTestService } from '../support/test-service.js';
+import { alertmanagerAlert, wireBody } from '../support/webhook-payloads.js';
+
+// The listening server answers plain webhook URLs without Express (webhookFastPath); it must answer exactly as the app does.
+let database: TestDatabase;
+let service: Service;
+let url: string;
+
+const send = (path: string, body: string, init: { method?: string; headers?: Record<string, string> } = {}) =>
+  fetch(`${url}${path}`, { method: init.method ?? 'POST', headers: { 'content-type': 'application/json', ...init.headers }, body });
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  service = await createTestService(database, { MAX_BODY_BYTES: '20000' });
+  url = (await service.start()).url;
+});
+afterAll(async () => {
+  await service?.stop();
+  await database?.drop();
+});
+
+describe('webhooks on the listening server (fast path)', () => {
+  it('accepts a delivery with 202 and the incident ids, as JSON', async () => {
+    const res = await send('/webhooks/alertmanager', alertmanagerAlert({ monId: 'MON-005', fingerprint: 'fast000000000001' }));
+    expect(res.status).toBe(202);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = (await res.json()) as { incidents: number[]; duplicate: boolean; alerts: number };
+    expect(body).toMatchObject({ duplicate: false, alerts: 1 });
+    expect(body.incidents).toHaveLength(1);
+  });
+
+  it('answers a repeat as a duplicate of the same incident', async () => {
+    const delivery = alertmanagerAlert({ monId: 'MON-005', fingerprint: 'fast000000000002' });
+    const first = (await (await send('/webhooks/alertmanager', delivery)).json()) as { incidents: number[] };
+    const again = await send('/webhooks/alertmanager', delivery);
+    expect(again.status).toBe(202);
+    expect(await again.json()).toEqual({ incidents: first.incidents, duplicate: true, alerts: 1 });
+  });
+
+  it('takes a query string, and unusual spellings of the URL go through Express to the same route', async () => {
+    expect((await send('/webhooks/alertmanager?from=test', alertmanagerAlert({ monId: 'MON-005', fingerprint: 'fast000000000003' }))).status).toBe(202);
+    expect((await send('/webhooks/alertmanager/', alertmanagerAlert({ monId: 'MON-005', fingerprint: 'fast000000000004' }))).status).toBe(202);
+    expect((await send('/webhooks/%61lertmanager', alertmanagerAlert({ monId: 'MON-005', fingerprint: 'fast000000000005' }))).status).toBe(202);
+  });
+
+  it('answers 404, 405, 400 and 413 as the app does', async () => {
+    const unknown = await send('/webhooks/nagios', '{}');
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: string }).error).toMatch(/unknown source "nagios"/);
+    const put = await send('/webhooks/alertmanager', wireBody('alertmanager-firing'), { method: 'PUT' });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('POST');
+    expect((await send('/webhooks/grafana', wireBody('grafana-firing'), { method: 'PUT' })).status).toBe(202);
+    const bad = await send('/webhooks/alertmanager', '{"alerts": 3}');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/invalid alertmanager payload/);
+    expect((await send('/webhooks/alertmanager', '   ')).status).toBe(400);
+    expect((await send('/webhooks/alertmanager', JSON.stringify({ pad: 'x'.repeat(30_000) }))).status).toBe(413);
+  });
+
+  it('leaves every other request to Express', async () => {
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${url}/webhooks/alertmanager`)).status).toBe(404);
+  });
+
+  it('times and counts fast-path requests in /metrics', async () => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    expect(text).toMatch(/runbook_router_http_request_duration_seconds_count\{route="webhook",status="2xx"\} [1-9]/);
+    expect(text).toMatch(/runbook_router_http_request_duration_seconds_count\{route="webhook",status="4xx"\} [1-9]/);
+    expect(text).toMatch(/runbook_router_deliveries_total\{source="alertmanager",outcome="duplicate"\} 1/);
+    expect(text).toMatch(/runbook_router_alerts_total\{source="alertmanager",status="firing"\} [1-9]/);
+  });
+});
