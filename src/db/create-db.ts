@@ -45,9 +45,54 @@ export async function createDb(options: { databaseUrl: string | null; dataDir: s
   const { PGlite } = await import('@electric-sql/pglite');
   const dir = path.resolve(options.dataDir, 'pglite');
   await fs.mkdir(dir, { recursive: true });
-  const pglite = await PGlite.create(dir);
-  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
-  return { db, kind: 'embedded', location: dir, close: () => db.destroy() };
+  const unlock = await lockDataDir(dir);
+  try {
+    const pglite = await PGlite.create(dir);
+    const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+    return {
+      db,
+      kind: 'embedded',
+      location: dir,
+      close: async () => {
+        await db.destroy();
+        await unlock();
+      },
+    };
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
+}
+
+/**
+ * The embedded database is one process's files: a second process (a `report` or `migrate` while the service runs)
+ * opening them too would corrupt them. A lock file with the owner's pid refuses that, and a dead owner's lock is taken over.
+ */
+async function lockDataDir(dir: string): Promise<() => Promise<void>> {
+  const lockPath = path.join(path.dirname(dir), 'pglite.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await fs.writeFile(lockPath, String(process.pid), { flag: 'wx' });
+      return () => fs.rm(lockPath, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number((await fs.readFile(lockPath, 'utf8').catch(() => '')).trim());
+      if (owner && isAlive(owner)) {
+        throw new Error(`the embedded database in ${dir} is in use by process ${owner}; stop it first, or use a PostgreSQL server (DATABASE_URL)`);
+      }
+      await fs.rm(lockPath, { force: true });
+    }
+  }
+  throw new Error(`could not lock the embedded database in ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export async function pingDb(db: Db): Promise<void> {

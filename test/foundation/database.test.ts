@@ -168,3 +168,18 @@ describe.runIf(onRealPostgres)('when PostgreSQL becomes unreachable', () => {
     await handle.close();
   });
 });
+
+describe('the embedded database belongs to one process at a time', () => {
+  it.skipIf(onRealPostgres)('refuses a second open of the same data directory while the first is open', async () => {
+    const database = await createTestDatabase();
+    try {
+      const first = await createDb({ databaseUrl: null, dataDir: database.dataDir });
+      await expect(createDb({ databaseUrl: null, dataDir: database.dataDir })).rejects.toThrow(`is in use by process ${process.pid}; stop it first`);
+      await first.close();
+      const again = await createDb({ databaseUrl: null, dataDir: database.dataDir });
+      await again.close();
+    } finally {
+      await database.drop();
+    }
+  });
+});
