@@ -142,12 +142,23 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
     for (const e of entries) timeline.push({ incident_id: incidentId, kind: e.kind, actor: e.actor, data: e.data });
   };
   const states = new Map<number, { incident: Incident; state: IncidentState; changed: boolean }>();
+  const stamped = new Set<number>();
 
   if (groups.size) {
     const keys = [...groups.keys()].sort();
-    // Locked in key order so two replicas touching the same incidents never deadlock.
-    const open = await tx.selectFrom('incidents').selectAll().where('group_key', 'in', keys).where('status', '<>', 'resolved').orderBy('group_key').forUpdate().execute();
-    for (const incident of open) groups.get(incident.group_key)!.incident = incident;
+    // The open incidents, locked in key order so two replicas touching the same incidents never deadlock, and stamped
+    // with this batch's time in the same statement (alerts arrived for each of them).
+    const { rows: open } = await sql<Incident>`
+      with locked as materialized (
+        select id from incidents where group_key = any(${keys}::text[]) and status <> 'resolved' order by group_key for update
+      )
+      update incidents set last_alert_at = ${ctx.now}::timestamptz, updated_at = ${ctx.now}::timestamptz
+      from locked where incidents.id = locked.id
+      returning incidents.*`.execute(tx);
+    for (const incident of open) {
+      groups.get(incident.group_key)!.incident = incident;
+      stamped.add(incident.id);
+    }
 
     for (const key of keys) {
       const group = groups.get(key)!;
@@ -223,31 +234,44 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
         from rows from (json_to_recordset(${JSON.stringify(timeline)}::json) as (incident_id bigint, kind text, actor text, data jsonb)) with ordinality as t(incident_id, kind, actor, data, ord)
         order by ord)`);
     }
-    const touched = [...states.values()].filter((s) => !s.changed).map((s) => s.incident.id);
+    const touched = [...states.values()].filter((s) => !s.changed && !stamped.has(s.incident.id)).map((s) => s.incident.id);
     if (touched.length) {
       writes.push(sql`touched as (update incidents set last_alert_at = ${ctx.now}::timestamptz, updated_at = ${ctx.now}::timestamptz where id = any(${touched}::bigint[]))`);
     }
+    // Raw bodies go as parameters of their own, sent and stored as they are: inside the JSON they would be escaped here and
+    // unescaped by the server, the costliest part of the statement.
     const inbox = JSON.stringify(
       fresh.map((i) => {
         const d = deliveries[i]!;
-        return { source: d.source, delivery_key: d.deliveryKey, received_at: d.receivedAt.toISOString(), raw_body: d.rawBody, headers: d.headers, alert_count: d.alerts.length, incident_ids: outcomes[i]!.incidentIds };
+        return { source: d.source, delivery_key: d.deliveryKey, received_at: d.receivedAt.toISOString(), headers: d.headers, alert_count: d.alerts.length, incident_ids: outcomes[i]!.incidentIds };
       }),
     );
-    const { rows: inserted } = await sql<{ delivery_key: string }>`
+    const bodies = sql.join(fresh.map((i) => sql`${deliveries[i]!.rawBody}`));
+    await sql`
       ${writes.length ? sql`with ${sql.join(writes)}` : sql``}
       insert into alert_events (source, delivery_key, received_at, raw_body, headers, alert_count, incident_ids)
-      select source, delivery_key, received_at, raw_body, headers, alert_count, incident_ids
-      from rows from (json_to_recordset(${inbox}::json) as (source text, delivery_key text, received_at timestamptz, raw_body text, headers jsonb, alert_count integer, incident_ids jsonb))
-           with ordinality as t(source, delivery_key, received_at, raw_body, headers, alert_count, incident_ids, ord)
-      order by ord
-      on conflict (source, delivery_key) do nothing
-      returning delivery_key`.execute(tx);
-    if (inserted.length !== fresh.length) throw new BatchConflictError('a delivery of the batch was committed by another transaction');
+      select t.source, t.delivery_key, t.received_at, b.raw_body, t.headers, t.alert_count, t.incident_ids
+      from rows from (json_to_recordset(${inbox}::json) as (source text, delivery_key text, received_at timestamptz, headers jsonb, alert_count integer, incident_ids jsonb))
+           with ordinality as t(source, delivery_key, received_at, headers, alert_count, incident_ids, ord)
+      join unnest(array[${bodies}]::text[]) with ordinality as b(raw_body, ord) on b.ord = t.ord
+      order by t.ord`
+      .execute(tx)
+      .catch((error: unknown) => {
+        // No ON CONFLICT: the lookup above found none of them, so a duplicate key means another transaction committed one meanwhile.
+        if (isInboxDuplicate(error)) throw new BatchConflictError('a delivery of the batch was committed by another transaction');
+        throw error;
+      });
   }
 
   for (const [i, first] of repeatOf) outcomes[i] = { incidentIds: outcomes[first]!.incidentIds, duplicate: true };
   summary.outcomes = outcomes.map((o) => o!);
   return summary;
+}
+
+/** unique_violation on the inbox's (source, delivery_key). */
+function isInboxDuplicate(error: unknown): boolean {
+  const e = error as { code?: unknown; constraint?: unknown; table?: unknown; message?: unknown };
+  return e.code === '23505' && (e.constraint === 'alert_events_source_delivery_key_key' || e.table === 'alert_events' || /alert_events/.test(String(e.message)));
 }
 
 const MAX_ATTEMPTS = 5;
@@ -383,8 +407,9 @@ async function upsertInstances(tx: Tx, groups: (Group & { incident: Incident })[
       labels: alert.labels,
       vals: alert.values,
       url: alert.url,
-      starts_at: new Date(alert.startsAt).toISOString(),
-      last_event_at: new Date(alert.eventAt).toISOString(),
+      // Adapters give RFC 3339 strings in toISOString() form.
+      starts_at: alert.startsAt,
+      last_event_at: alert.eventAt,
     })),
   );
   const { rows: priors } = await sql<{ ord: number | string; status: Alert['status']; last_event_at: Date }>`
