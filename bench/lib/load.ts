@@ -75,9 +75,14 @@ function percentile(sorted: Float64Array, p: number): number {
  * latency counts from that scheduled time — so a server that stalls is charged for the queue it builds (no coordinated
  * omission). Requests still unanswered `drainS` after the last one was scheduled are counted as errors.
  */
-export async function openLoop(url: string, spec: RequestSpec, opts: { rate: number; durationS: number; expect: number; offset?: number; maxSockets?: number; drainS?: number }): Promise<LoadResult> {
+export async function openLoop(
+  url: string,
+  spec: RequestSpec,
+  opts: { rate: number; durationS: number; expect: number; offset?: number; maxSockets?: number; drainS?: number; warmPath?: string; warmSockets?: number },
+): Promise<LoadResult> {
   const target = new URL(url);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 512, scheduling: 'fifo' });
+  // LIFO keeps the busy sockets few and hot; the pool grows only when that many requests are outstanding at once.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 512, scheduling: 'lifo' });
   const total = Math.round(opts.rate * opts.durationS);
   const interval = 1000 / opts.rate;
   const latencies = new Float64Array(total);
@@ -124,6 +129,22 @@ export async function openLoop(url: string, spec: RequestSpec, opts: { rate: num
     });
     req.end(body);
   };
+
+  // A sender keeps its connections: open some before the clock starts, so the first second does not measure TCP set-up.
+  const warmSockets = opts.warmSockets ?? Math.min(256, Math.ceil(opts.rate / 50));
+  await Promise.all(
+    Array.from(
+      { length: warmSockets },
+      () =>
+        new Promise<void>((resolve) => {
+          const req = http.get({ host: target.hostname, port: target.port, path: opts.warmPath ?? '/', agent }, (res) => {
+            res.resume();
+            res.on('end', () => resolve());
+          });
+          req.on('error', () => resolve());
+        }),
+    ),
+  );
 
   const start = performance.now() + 5;
   let next = 0;

@@ -98,6 +98,8 @@ interface Plan {
   open?: number;
   describe: string;
   expect: number;
+  /** A cheap GET that opens the open loop's connections before its clock starts. */
+  warmPath: string;
 }
 
 function servicePlan(o: BenchOptions, kind: DbKind, name: LoadScenario): Plan {
@@ -105,31 +107,32 @@ function servicePlan(o: BenchOptions, kind: DbKind, name: LoadScenario): Plan {
   const rate = o.openRate[kind];
   // The embedded database answers far fewer per second: in the short quick runs, fewer connections keep answers inside the run.
   const c = (n: number) => (o.quick && kind === 'embedded' ? Math.min(n, 10) : n);
+  const plan = (p: Omit<Plan, 'warmPath' | 'expect'>): Plan => ({ ...p, expect: 202, warmPath: '/healthz' });
   switch (name) {
     case 'ingest':
-      return { spec: post(alertmanagerSingle), alertsPerRequest: 1, connections: c(200), describe: `1 alert/POST, ${c(200)} conn.`, expect: 202 };
+      return plan({ spec: post(alertmanagerSingle), alertsPerRequest: 1, connections: c(200), describe: `1 alert/POST, ${c(200)} conn.` });
     case 'ingest-50':
-      return { spec: post(alertmanagerSingle), alertsPerRequest: 1, connections: c(50), describe: `1 alert/POST, ${c(50)} conn.`, expect: 202 };
+      return plan({ spec: post(alertmanagerSingle), alertsPerRequest: 1, connections: c(50), describe: `1 alert/POST, ${c(50)} conn.` });
     case 'ingest-open':
-      return { spec: post(alertmanagerSingle), alertsPerRequest: 1, connections: 0, open: rate, describe: `1 alert/POST, open loop ${rate}/s`, expect: 202 };
+      return plan({ spec: post(alertmanagerSingle), alertsPerRequest: 1, connections: 0, open: rate, describe: `1 alert/POST, open loop ${rate}/s` });
     case 'storm':
-      return { spec: post(alertmanagerStorm), alertsPerRequest: 1, connections: c(50), describe: `same alert repeated, ${c(50)} conn.`, expect: 202 };
+      return plan({ spec: post(alertmanagerStorm), alertsPerRequest: 1, connections: c(50), describe: `same alert repeated, ${c(50)} conn.` });
     case 'batch':
-      return { spec: post(grafanaBatch, '/webhooks/grafana'), alertsPerRequest: 100, connections: c(20), describe: `Grafana, 100 alerts/POST, ${c(20)} conn.`, expect: 202 };
+      return plan({ spec: post(grafanaBatch, '/webhooks/grafana'), alertsPerRequest: 100, connections: c(20), describe: `Grafana, 100 alerts/POST, ${c(20)} conn.` });
   }
 }
 
 function peerPlan(peer: 'alertmanager' | 'node:http', o: BenchOptions, name: LoadScenario): Plan {
   const base = servicePlan(o, 'postgres', name);
   // node:http gets the very bodies the service gets: the floor of receiving and parsing them over HTTP.
-  if (peer === 'node:http') return { ...base, spec: { ...base.spec, path: '/' } };
+  if (peer === 'node:http') return { ...base, spec: { ...base.spec, path: '/' }, warmPath: '/' };
   const body = name === 'storm' ? amApiStorm : name === 'batch' ? amApiBatch : amApiSingle;
-  return { ...base, spec: { method: 'POST', path: '/api/v2/alerts', body }, expect: 200 };
+  return { ...base, spec: { method: 'POST', path: '/api/v2/alerts', body }, expect: 200, warmPath: '/-/healthy' };
 }
 
 function runPlan(url: string, plan: Plan, offset: number, durationS: number): Promise<LoadResult> {
   return plan.open
-    ? openLoop(url, plan.spec, { rate: plan.open, durationS, expect: plan.expect, offset })
+    ? openLoop(url, plan.spec, { rate: plan.open, durationS, expect: plan.expect, offset, warmPath: plan.warmPath })
     : closedLoop(url, plan.spec, { connections: plan.connections, durationS, expect: plan.expect, offset });
 }
 
