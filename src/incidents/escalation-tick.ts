@@ -1,9 +1,9 @@
+import { sql } from 'kysely';
 import type { Db, Tx } from '../db/create-db.js';
 import type { Incident } from '../db/schema.js';
-import { appendTimeline, saveState, toState } from './incident-store.js';
-import { enqueueNotification } from './outbox.js';
+import { fromState, toState } from './incident-store.js';
 import type { Routing } from './routing.js';
-import { escalate } from './transitions.js';
+import { escalate, type IncidentState, type TimelineEntry } from './transitions.js';
 
 export interface EscalationTickResult {
   fired: number;
@@ -14,9 +14,27 @@ export interface EscalationTickResult {
 
 const DRILL_WITHIN_MS = 7 * 86_400_000;
 
+interface TimelineRow {
+  incident_id: number;
+  kind: string;
+  actor: string | null;
+  data: Record<string, unknown>;
+}
+
+interface NotificationRow {
+  idempotency_key: string;
+  incident_id: number;
+  contact_id: string;
+  channel_type: string;
+  url: string;
+  payload: Record<string, unknown>;
+}
+
 /**
  * Claims due escalations with FOR UPDATE SKIP LOCKED (so replicas share the work and never fire one twice), re-checks them
  * inside the transaction, advances the level, appends the timeline and enqueues the notifications — all in one commit.
+ * However many incidents fall due together, a round is a handful of statements (claim, state, drills, notifications,
+ * timeline), each carrying all the claimed incidents' rows as one JSON parameter.
  */
 export async function runEscalationTick(db: Db, deps: { routing: Routing; now: Date; publicUrl: string; limit?: number }): Promise<EscalationTickResult> {
   const { now } = deps;
@@ -32,28 +50,84 @@ export async function runEscalationTick(db: Db, deps: { routing: Routing; now: D
       .skipLocked()
       .execute();
     const result: EscalationTickResult = { fired: 0, lagsMs: [], severities: [] };
+    const states: { id: number; state: IncidentState }[] = [];
+    const timeline: TimelineRow[] = [];
+    const notifications: NotificationRow[] = [];
+    const drills: Incident[] = [];
+    const push = (incidentId: number, entries: TimelineEntry[]) => {
+      for (const e of entries) timeline.push({ incident_id: incidentId, kind: e.kind, actor: e.actor, data: e.data });
+    };
+
     for (const incident of due) {
       result.lagsMs.push(now.getTime() - incident.next_escalation_at!.getTime());
       const chain = incident.escalation_chain;
       const step = escalate(toState(incident), chain.length, deps.routing.policy(incident.severity), now);
       if (!step.transition.changed) continue;
-      await saveState(tx, incident.id, step.transition.state, now);
-      await appendTimeline(tx, incident.id, now, step.transition.events);
+      states.push({ id: incident.id, state: step.transition.state });
+      push(incident.id, step.transition.events);
       if (step.notifyIndex === null) continue;
       result.fired++;
       result.severities.push(incident.severity);
       const level = step.transition.state.escalationLevel;
-      await notifyLevel(tx, incident, deps, chain[step.notifyIndex]!, level, step.transition.state.escalationSeq);
-      if (level >= 2 && incident.runbook_id) await scheduleEscalationDrill(tx, incident, now);
+      notifyLevel(incident, deps, chain[step.notifyIndex]!, level, step.transition.state.escalationSeq, push, notifications);
+      if (level >= 2 && incident.runbook_id) drills.push(incident);
+    }
+
+    if (states.length) {
+      const rows = states.map(({ id, state }) => {
+        const r = fromState(state);
+        const iso = (d: Date | null) => d?.toISOString() ?? null;
+        return { ...r, id, acknowledged_at: iso(r.acknowledged_at), resolved_at: iso(r.resolved_at), next_escalation_at: iso(r.next_escalation_at), last_reopened_at: iso(r.last_reopened_at) };
+      });
+      await sql`
+        update incidents set
+          status = s.status, acknowledged_at = s.acknowledged_at, acknowledged_by = s.acknowledged_by, resolved_at = s.resolved_at, resolved_by = s.resolved_by,
+          escalation_level = s.escalation_level, escalation_seq = s.escalation_seq, next_escalation_at = s.next_escalation_at,
+          reopen_count = s.reopen_count, last_reopened_at = s.last_reopened_at, flapping = s.flapping, updated_at = ${now}::timestamptz
+        from json_to_recordset(${JSON.stringify(rows)}::json) as s(id bigint, status text, acknowledged_at timestamptz, acknowledged_by text, resolved_at timestamptz,
+             resolved_by text, escalation_level integer, escalation_seq integer, next_escalation_at timestamptz, reopen_count integer, last_reopened_at timestamptz, flapping boolean)
+        where incidents.id = s.id`.execute(tx);
+    }
+    if (notifications.length) {
+      await sql`
+        insert into notifications (idempotency_key, incident_id, report_id, kind, contact_id, channel_type, url, payload, status, next_attempt_at, created_at)
+        select idempotency_key, incident_id, null, 'escalation', contact_id, channel_type, url, payload, 'pending', ${now}::timestamptz, ${now}::timestamptz
+        from rows from (json_to_recordset(${JSON.stringify(notifications)}::json) as (idempotency_key text, incident_id bigint, contact_id text, channel_type text, url text, payload jsonb))
+             with ordinality as n(idempotency_key, incident_id, contact_id, channel_type, url, payload, ord)
+        order by ord
+        on conflict (idempotency_key) do nothing`.execute(tx);
+    }
+    if (drills.length) await scheduleEscalationDrills(tx, drills, now, push);
+    if (timeline.length) {
+      await sql`
+        insert into incident_events (incident_id, at, kind, actor, data)
+        select incident_id, ${now}::timestamptz, kind, actor, data
+        from rows from (json_to_recordset(${JSON.stringify(sortTimeline(timeline, due))}::json) as (incident_id bigint, kind text, actor text, data jsonb))
+             with ordinality as t(incident_id, kind, actor, data, ord)
+        order by ord`.execute(tx);
     }
     return result;
   });
 }
 
-async function notifyLevel(tx: Tx, incident: Incident, deps: { routing: Routing; now: Date; publicUrl: string }, contactId: string, level: number, seq: number) {
+/** Each incident's events together and in the order they happened, incidents in the order they were claimed. */
+function sortTimeline(timeline: TimelineRow[], due: Incident[]): TimelineRow[] {
+  const rank = new Map(due.map((i, index) => [i.id, index]));
+  return timeline.map((row, index) => ({ row, index })).sort((a, b) => rank.get(a.row.incident_id)! - rank.get(b.row.incident_id)! || a.index - b.index).map((x) => x.row);
+}
+
+function notifyLevel(
+  incident: Incident,
+  deps: { routing: Routing; publicUrl: string },
+  contactId: string,
+  level: number,
+  seq: number,
+  push: (id: number, entries: TimelineEntry[]) => void,
+  out: NotificationRow[],
+) {
   const contact = deps.routing.contact(contactId);
   if (!contact || !contact.notify.length) {
-    await appendTimeline(tx, incident.id, deps.now, [{ kind: 'notification_failed', actor: null, data: { contact: contactId, level, error: `contact "${contactId}" is not in the matrix or has no channel` } }]);
+    push(incident.id, [{ kind: 'notification_failed', actor: null, data: { contact: contactId, level, error: `contact "${contactId}" is not in the matrix or has no channel` } }]);
     return;
   }
   const pageUrl = `${deps.publicUrl}/incidents/${incident.id}`;
@@ -76,37 +150,32 @@ async function notifyLevel(tx: Tx, incident: Incident, deps: { routing: Routing;
             status: incident.status,
             url: pageUrl,
           };
-    await enqueueNotification(tx, {
-      idempotencyKey: `incident-${incident.id}-r${incident.reopen_count}-e${seq}-${contact.id}-${index}`,
-      incidentId: incident.id,
-      kind: 'escalation',
-      contactId: contact.id,
-      channel,
+    out.push({
+      idempotency_key: `incident-${incident.id}-r${incident.reopen_count}-e${seq}-${contact.id}-${index}`,
+      incident_id: incident.id,
+      contact_id: contact.id,
+      channel_type: channel.type,
+      url: channel.url,
       payload,
-      now: deps.now,
     });
   }
 }
 
 /** Seed: "Schedule team drill of this runbook within 1 week if escalated". One drill per escalated incident. */
-async function scheduleEscalationDrill(tx: Tx, incident: Incident, now: Date) {
-  const inserted = await tx
-    .insertInto('drills')
-    .values({
-      runbook_id: incident.runbook_id!,
-      runbook_hash: incident.runbook_hash,
-      reason: `escalated incident ${incident.id}`,
-      trigger: 'escalation',
-      incident_id: incident.id,
-      status: 'scheduled',
-      due_at: new Date(now.getTime() + DRILL_WITHIN_MS),
-      created_at: now,
-      created_by: null,
-    })
-    .onConflict((oc) => oc.column('incident_id').where('trigger', '=', 'escalation').doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  if (inserted) {
-    await appendTimeline(tx, incident.id, now, [{ kind: 'drill_scheduled', actor: null, data: { drillId: inserted.id, runbookId: incident.runbook_id, dueAt: new Date(now.getTime() + DRILL_WITHIN_MS).toISOString() } }]);
+async function scheduleEscalationDrills(tx: Tx, incidents: Incident[], now: Date, push: (id: number, entries: TimelineEntry[]) => void) {
+  const dueAt = new Date(now.getTime() + DRILL_WITHIN_MS);
+  const { rows } = await sql<{ id: number; incident_id: number }>`
+    insert into drills (runbook_id, runbook_hash, reason, trigger, incident_id, status, due_at, created_at, created_by)
+    select runbook_id, runbook_hash, 'escalated incident ' || incident_id, 'escalation', incident_id, 'scheduled', ${dueAt}::timestamptz, ${now}::timestamptz, null
+    from rows from (json_to_recordset(${JSON.stringify(incidents.map((i) => ({ incident_id: i.id, runbook_id: i.runbook_id, runbook_hash: i.runbook_hash })))}::json)
+                    as (incident_id bigint, runbook_id text, runbook_hash text)) with ordinality as d(incident_id, runbook_id, runbook_hash, ord)
+    order by ord
+    on conflict (incident_id) where trigger = 'escalation' do nothing
+    returning id, incident_id`.execute(tx);
+  const drillOf = new Map(rows.map((r) => [Number(r.incident_id), Number(r.id)]));
+  for (const incident of incidents) {
+    const drillId = drillOf.get(incident.id);
+    if (drillId === undefined) continue;
+    push(incident.id, [{ kind: 'drill_scheduled', actor: null, data: { drillId, runbookId: incident.runbook_id, dueAt: dueAt.toISOString() } }]);
   }
 }
