@@ -73,8 +73,8 @@ export class BatchConflictError extends Error {
  * The receive path of a batch of deliveries, inside one transaction: the inbox is asked first (a repeat is answered,
  * never applied twice), then one incident per MON- id, alert instances by fingerprint with the ordering guard, state
  * transitions and the timeline; the new inbox rows are written last, with the incident ids they were answered with.
- * Six round trips whatever the batch size on the common path (begin, inbox lookup, incident locks, instance upsert, the
- * last writes, commit); rows travel as one JSON parameter per statement.
+ * Four round trips whatever the batch size when every alert fires (begin, inbox lookup with the incident locks, one
+ * statement for instances, timeline and inbox, commit), two more otherwise; rows travel as one JSON parameter per statement.
  *
  * Throws BatchConflictError when another transaction committed one of these deliveries or opened one of these incidents
  * meanwhile: run the batch again (receiveBatch does).
@@ -93,11 +93,33 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
   });
   const primaries = [...firstIndex.values()];
 
-  const { rows: known } = await sql<{ source: string; delivery_key: string }>`
-    select a.source, a.delivery_key
-    from json_to_recordset(${JSON.stringify(primaries.map((i) => ({ source: deliveries[i]!.source, key: deliveries[i]!.deliveryKey })))}::json) as t(source text, key text)
-    join alert_events a on a.source = t.source and a.delivery_key = t.key`.execute(tx);
-  const seenKeys = new Set(known.map((r) => `${r.source}\u0000${r.delivery_key}`));
+  // One statement: which deliveries the inbox already has, and the open incidents of the others' groups, locked in key
+  // order (so two replicas touching the same incidents never deadlock) and stamped with this batch's time.
+  const lookup = primaries.map((i) => {
+    const d = deliveries[i]!;
+    return { source: d.source, key: d.deliveryKey, groups: [...new Set(d.alerts.map(groupKeyOf))] };
+  });
+  const { rows: found } = await sql<{ kind: 'known' | 'incident'; row: Record<string, unknown> }>`
+    with d as (select * from json_to_recordset(${JSON.stringify(lookup)}::json) as t(source text, key text, groups text[])),
+    known as (select d.source, d.key from d join alert_events a on a.source = d.source and a.delivery_key = d.key),
+    wanted as (select distinct unnest(d.groups) as group_key from d where not exists (select 1 from known k where k.source = d.source and k.key = d.key)),
+    locked as materialized (
+      select id from incidents where group_key in (select group_key from wanted) and status <> 'resolved' order by group_key for update
+    ),
+    stamped as (
+      update incidents set last_alert_at = ${ctx.now}::timestamptz, updated_at = ${ctx.now}::timestamptz
+      from locked where incidents.id = locked.id
+      returning incidents.*
+    )
+    select 'known' as kind, json_build_object('source', source, 'key', key) as row from known
+    union all
+    select 'incident', to_json(stamped) from stamped`.execute(tx);
+  const seenKeys = new Set<string>();
+  const open: Incident[] = [];
+  for (const { kind, row } of found) {
+    if (kind === 'known') seenKeys.add(`${row.source as string}\u0000${row.key as string}`);
+    else open.push(incidentFromJson(row));
+  }
 
   const seenBefore = primaries.filter((i) => seenKeys.has(keyOf(deliveries[i]!)));
   if (seenBefore.length) {
@@ -137,24 +159,16 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
   }
 
   const summary: BatchSummary = { outcomes: [], opened: [], escalationDue: false };
-  const timeline: { incident_id: number; kind: string; actor: string | null; data: Record<string, unknown> }[] = [];
+  const timeline: TimelineRow[] = [];
   const push = (incidentId: number, entries: TimelineEntry[]) => {
     for (const e of entries) timeline.push({ incident_id: incidentId, kind: e.kind, actor: e.actor, data: e.data });
   };
   const states = new Map<number, { incident: Incident; state: IncidentState; changed: boolean }>();
   const stamped = new Set<number>();
+  let fastItems: InstanceItem[] | null = null;
 
   if (groups.size) {
     const keys = [...groups.keys()].sort();
-    // The open incidents, locked in key order so two replicas touching the same incidents never deadlock, and stamped
-    // with this batch's time in the same statement (alerts arrived for each of them).
-    const { rows: open } = await sql<Incident>`
-      with locked as materialized (
-        select id from incidents where group_key = any(${keys}::text[]) and status <> 'resolved' order by group_key for update
-      )
-      update incidents set last_alert_at = ${ctx.now}::timestamptz, updated_at = ${ctx.now}::timestamptz
-      from locked where incidents.id = locked.id
-      returning incidents.*`.execute(tx);
     for (const incident of open) {
       groups.get(incident.group_key)!.incident = incident;
       stamped.add(incident.id);
@@ -170,7 +184,11 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
 
     const attached = keys.map((k) => groups.get(k)!).filter((g): g is Group & { incident: Incident } => g.incident !== null);
     for (const g of attached) states.set(g.incident.id, { incident: g.incident, state: toState(g.incident), changed: false });
-    const changedInstances = await upsertInstances(tx, attached, ctx.now, push);
+    const items = latestInstances(attached);
+    // The common case, every alert firing: no state can change, so the upsert, its timeline and the inbox rows go in
+    // the batch's last statement (below) and computing the timeline needs no round trip of its own.
+    if (items.length && items.every((it) => it.alert.status === 'firing')) fastItems = items;
+    const changedInstances = fastItems ? [] : await upsertInstances(tx, items, ctx.now, push);
 
     // Incidents where an instance resolved or was acknowledged in this batch: count what is still active.
     const needCount = [...new Set(changedInstances.filter((c) => c.status !== 'firing').map((c) => c.incidentId))];
@@ -227,7 +245,9 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
     // The batch's last writes in one statement: the timeline, the incidents that only received alerts, and the new inbox
     // rows with the incident ids they are answered with.
     const writes = [];
-    if (timeline.length) {
+    if (fastItems) {
+      writes.push(instanceCtes(fastItems, ctx.now), timelineCte(timeline, ctx.now));
+    } else if (timeline.length) {
       writes.push(sql`timeline as (
         insert into incident_events (incident_id, at, kind, actor, data)
         select incident_id, ${ctx.now}::timestamptz, kind, actor, data
@@ -383,9 +403,14 @@ interface InstanceChange {
   actor: string | null;
 }
 
-/** Upserts the latest event of each instance; an event older than the last one applied never overrides it. */
-async function upsertInstances(tx: Tx, groups: (Group & { incident: Incident })[], now: Date, push: (id: number, e: TimelineEntry[]) => void): Promise<InstanceChange[]> {
-  const latest = new Map<string, { incidentId: number; alert: Alert }>();
+interface InstanceItem {
+  incidentId: number;
+  alert: Alert;
+}
+
+/** The latest event of each instance (incident, source, fingerprint) in the batch: one upsert row each. */
+function latestInstances(groups: (Group & { incident: Incident })[]): InstanceItem[] {
+  const latest = new Map<string, InstanceItem>();
   for (const g of groups) {
     for (const { alert } of g.alerts) {
       const k = `${g.incident.id}\u0000${alert.source}\u0000${alert.fingerprint}`;
@@ -393,10 +418,16 @@ async function upsertInstances(tx: Tx, groups: (Group & { incident: Incident })[
       if (!prev || prev.alert.eventAt <= alert.eventAt) latest.set(k, { incidentId: g.incident.id, alert });
     }
   }
-  if (!latest.size) return [];
-  const items = [...latest.values()];
-  // One statement: the instances as they were (the snapshot before this statement) and the upsert with the ordering guard.
-  const input = JSON.stringify(
+  return [...latest.values()];
+}
+
+/**
+ * The `input` CTE (one row per instance, numbered by `ord`), `prior` (the instances as they were: every CTE reads the
+ * snapshot from before the statement) and `upsert` with the ordering guard: an event older than the last one applied
+ * never overrides it.
+ */
+function instanceCtes(items: InstanceItem[], now: Date) {
+  const rows = JSON.stringify(
     items.map(({ incidentId, alert }) => ({
       incident_id: incidentId,
       source: alert.source,
@@ -410,13 +441,14 @@ async function upsertInstances(tx: Tx, groups: (Group & { incident: Incident })[
       // Adapters give RFC 3339 strings in toISOString() form.
       starts_at: alert.startsAt,
       last_event_at: alert.eventAt,
+      actor: alert.actor ?? null,
     })),
   );
-  const { rows: priors } = await sql<{ ord: number | string; status: Alert['status']; last_event_at: Date }>`
-    with input as (
-      select * from rows from (json_to_recordset(${input}::json) as (incident_id bigint, source text, fingerprint text, mon_id text, status text, title text,
-                                                                   labels jsonb, vals jsonb, url text, starts_at timestamptz, last_event_at timestamptz))
-                    with ordinality as t(incident_id, source, fingerprint, mon_id, status, title, labels, vals, url, starts_at, last_event_at, ord)
+  return sql`
+    input as (
+      select * from rows from (json_to_recordset(${rows}::json) as (incident_id bigint, source text, fingerprint text, mon_id text, status text, title text,
+                                                                  labels jsonb, vals jsonb, url text, starts_at timestamptz, last_event_at timestamptz, actor text))
+                    with ordinality as t(incident_id, source, fingerprint, mon_id, status, title, labels, vals, url, starts_at, last_event_at, actor, ord)
     ),
     prior as (
       select i.ord, a.status, a.last_event_at
@@ -430,7 +462,14 @@ async function upsertInstances(tx: Tx, groups: (Group & { incident: Incident })[
         status = excluded.status, title = excluded.title, labels = excluded.labels, values = excluded.values, url = excluded.url,
         starts_at = excluded.starts_at, last_event_at = excluded.last_event_at, last_seen_at = excluded.last_seen_at
       where alert_instances.last_event_at <= excluded.last_event_at
-    )
+    )`;
+}
+
+/** Upserts the instances and appends the timeline entry of each one that is new or changed status. */
+async function upsertInstances(tx: Tx, items: InstanceItem[], now: Date, push: (id: number, e: TimelineEntry[]) => void): Promise<InstanceChange[]> {
+  if (!items.length) return [];
+  const { rows: priors } = await sql<{ ord: number | string; status: Alert['status']; last_event_at: Date }>`
+    with ${instanceCtes(items, now)}
     select ord, status, last_event_at from prior`.execute(tx);
   const before = new Map(priors.map((p) => [Number(p.ord), p]));
 
@@ -447,4 +486,46 @@ async function upsertInstances(tx: Tx, groups: (Group & { incident: Incident })[
     }
   });
   return changes;
+}
+
+/**
+ * The timeline entry of each instance that is new or changed status, as upsertInstances appends it, computed in SQL
+ * from `prior` so the upsert and its timeline go in one statement; `earlier` (opened, reopened) come first.
+ */
+function timelineCte(earlier: TimelineRow[], now: Date) {
+  return sql`
+    timeline as (
+      insert into incident_events (incident_id, at, kind, actor, data)
+      select incident_id, ${now}::timestamptz, kind, actor, data from (
+        select 0 as part, ord, incident_id, kind, actor, data
+        from rows from (json_to_recordset(${JSON.stringify(earlier)}::json) as (incident_id bigint, kind text, actor text, data jsonb)) with ordinality as e(incident_id, kind, actor, data, ord)
+        union all
+        select 1, i.ord, i.incident_id, 'alert_' || i.status, i.actor, jsonb_build_object('source', i.source, 'fingerprint', i.fingerprint, 'title', i.title, 'url', i.url)
+        from input i left join prior p on p.ord = i.ord
+        where p.ord is null or (p.status <> i.status and p.last_event_at <= i.last_event_at)
+      ) entries
+      order by part, ord
+    )`;
+}
+
+interface TimelineRow {
+  incident_id: number;
+  kind: string;
+  actor: string | null;
+  data: Record<string, unknown>;
+}
+
+/** An incidents row as to_json gives it: timestamps back to Dates. */
+function incidentFromJson(row: Record<string, unknown>): Incident {
+  const at = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
+  return {
+    ...(row as unknown as Incident),
+    next_escalation_at: at(row.next_escalation_at),
+    opened_at: at(row.opened_at)!,
+    acknowledged_at: at(row.acknowledged_at),
+    resolved_at: at(row.resolved_at),
+    last_reopened_at: at(row.last_reopened_at),
+    last_alert_at: at(row.last_alert_at)!,
+    updated_at: at(row.updated_at)!,
+  };
 }
