@@ -2,6 +2,8 @@ import { isTransientDbError } from '../db/transient-error.js';
 import type { Delivery, DeliveryOutcome } from './receive.js';
 
 interface Pending {
+  /** performance.now() when it was queued. */
+  at: number;
   delivery: Delivery;
   resolve: (outcome: DeliveryOutcome) => void;
   reject: (error: unknown) => void;
@@ -24,7 +26,11 @@ export interface IngestBatcher {
 }
 
 /**
- * Group commit: deliveries that arrive together share one transaction, flushed after `maxWaitMs` or `maxSize` deliveries.
+ * Group commit: deliveries that arrive together share one transaction. A batch leaves when its oldest delivery has waited
+ * `maxWaitMs` or `maxSize` deliveries are queued, and at most `concurrency` transactions are in flight; what queues up
+ * while they are busy leaves as soon as one is free (it has waited long enough by then). A batch has a fixed cost (a few
+ * round trips, planning, the commit's flush) far above a delivery's, so under load this keeps batches large and the
+ * service efficient, at a bounded wait when traffic is light.
  * Each caller's promise settles only after the commit that holds its delivery. When a batch fails for a reason other than
  * the database being unavailable, its deliveries are retried one by one so one bad delivery never fails its neighbours.
  */
@@ -35,28 +41,28 @@ export function createIngestBatcher(options: IngestBatcherOptions): IngestBatche
   const idle: (() => void)[] = [];
 
   const schedule = () => {
-    if (!queue.length || inFlight >= options.concurrency) return;
-    if (queue.length >= options.maxSize) {
+    if (timer) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    while (queue.length && inFlight < options.concurrency) {
+      const waited = performance.now() - queue[0]!.at;
+      if (queue.length < options.maxSize && waited < options.maxWaitMs) {
+        timer = setTimeout(schedule, Math.max(0, options.maxWaitMs - waited));
+        return;
+      }
       flush();
-    } else if (!timer) {
-      timer = setTimeout(flush, options.maxWaitMs);
     }
   };
 
   const flush = () => {
-    if (timer) clearTimeout(timer);
-    timer = null;
-    if (!queue.length || inFlight >= options.concurrency) return;
-    const batch = queue.slice(0, options.maxSize);
-    queue = queue.slice(batch.length);
+    const batch = queue.length <= options.maxSize ? queue : queue.slice(0, options.maxSize);
+    queue = queue.length <= options.maxSize ? [] : queue.slice(batch.length);
     inFlight++;
     options.onBatch?.(batch.length);
     void run(batch).finally(() => {
       inFlight--;
-      if (queue.length) {
-        // Whatever queued up meanwhile has already waited a whole transaction: send it now.
-        flush();
-      } else if (inFlight === 0) {
+      if (!queue.length && inFlight === 0) {
         for (const wake of idle.splice(0)) wake();
       }
       schedule();
@@ -86,8 +92,8 @@ export function createIngestBatcher(options: IngestBatcherOptions): IngestBatche
   return {
     submit(delivery) {
       return new Promise<DeliveryOutcome>((resolve, reject) => {
-        queue.push({ delivery, resolve, reject });
-        schedule();
+        queue.push({ at: performance.now(), delivery, resolve, reject });
+        if (queue.length === 1 || queue.length >= options.maxSize) schedule();
       });
     },
     drain() {
