@@ -14,9 +14,9 @@ import { generatedSection, resultsTable, ratioTable, spliceBenchmarks, targetChe
 import { peerLoad, serviceSession, type BenchOptions, type LoadScenario, type Measurement, type ScenarioName } from './lib/scenarios.js';
 import { startSink } from './lib/sink.js';
 
-const ALL: ScenarioName[] = ['ingest', 'ingest-50', 'ingest-open', 'storm', 'batch', 'page', 'timers'];
+const ALL: ScenarioName[] = ['ingest', 'ingest-50', 'ingest-open', 'ingest-open-light', 'storm', 'batch', 'page', 'timers'];
 const QUICK: ScenarioName[] = ['ingest', 'ingest-open', 'storm', 'batch', 'page', 'timers'];
-const PEER_SCENARIOS: LoadScenario[] = ['ingest', 'ingest-50', 'ingest-open', 'storm', 'batch'];
+const PEER_SCENARIOS: LoadScenario[] = ['ingest', 'ingest-50', 'ingest-open', 'ingest-open-light', 'storm', 'batch'];
 
 interface Args {
   quick: boolean;
@@ -135,7 +135,8 @@ async function main(): Promise<number> {
     log,
     profileDir,
     serviceEnv: args.env,
-    openRate: { postgres: args.openRate ?? (args.quick ? 1000 : 5000), embedded: args.openRate ?? (args.quick ? 100 : 1000) },
+    openRate: { postgres: args.openRate ?? (args.quick ? 1000 : 5000), embedded: args.openRate ?? (args.quick ? 100 : 2500) },
+    lightRate: { postgres: Math.round((args.openRate ?? 5000) / 2), embedded: Math.round((args.openRate ?? 2500) / 2) },
     timerIncidents: args.timers ?? (args.quick ? 1000 : 10_000),
   };
 
@@ -186,7 +187,7 @@ async function main(): Promise<number> {
       const peerScenarios = PEER_SCENARIOS.filter((s) => scenarios.includes(s));
       for (const s of args.quick ? peerScenarios.filter((p) => p === 'ingest') : peerScenarios) {
         if (amVersion) await attempt(`${s} on Alertmanager`, async () => [await peerLoad(o, 'alertmanager', s)], false);
-        if (s === 'ingest' || s === 'ingest-50' || s === 'ingest-open') await attempt(`${s} on plain node:http`, async () => [await peerLoad(o, 'node:http', s)], true);
+        if (s.startsWith('ingest')) await attempt(`${s} on plain node:http`, async () => [await peerLoad(o, 'node:http', s)], true);
       }
     }
   } finally {

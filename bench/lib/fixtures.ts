@@ -5,9 +5,10 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The 50 MON- ids the ingest loads spread over; MON-101 is routed to the 20-step runbook of the page bench. */
+/** The 50 MON- ids the ingest loads spread over. */
 export const MON_IDS = Array.from({ length: 50 }, (_, i) => `MON-${String(101 + i).padStart(3, '0')}`);
-export const PAGE_MON_ID = MON_IDS[0]!;
+/** The page bench's incident has a MON- id of its own (routed to the 20-step runbook), so no other load piles onto it. */
+export const PAGE_MON_ID = 'MON-100';
 export const PAGE_RUNBOOK = 'RUN-900';
 
 /** A runbook in the RUN- format with `steps` procedure steps, each with commands, verification, a duration and a rollback. */
@@ -72,7 +73,7 @@ export function longRunbook(id: string, steps: number, monId: string): string {
 
 /** Two contacts with one webhook channel each at the sink; every bench MON- id is critical and pages level one at once. */
 export function benchMatrix(sinkUrl: string): string {
-  const alerts = MON_IDS.map((mon, i) => {
+  const alerts = [PAGE_MON_ID, ...MON_IDS].map((mon, i) => {
     const runbook = mon === PAGE_MON_ID ? PAGE_RUNBOOK : ['RUN-001', 'RUN-010', 'RUN-011', 'RUN-012', 'RUN-013'][i % 5];
     return `  ${mon}:\n    title: Benchmark alert ${mon}\n    runbook: ${runbook}\n    severity: critical\n    escalation: [level-one, level-two]`;
   });

@@ -13,6 +13,12 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
+/** A table cell: no pipes, no backticks, and a regular expression's name cut short. */
+function cell(text: string): string {
+  const flat = text.replace(/[|`]/g, ' ');
+  return flat.length > 90 ? `${flat.slice(0, 87)}...` : flat;
+}
+
 /** Where a function lives, coarsely: a package, our source tree, Node itself, or the VM. */
 function bucketOf(url: string, name: string): string {
   if (!url) return name === '(garbage collector)' ? 'GC' : name === '(idle)' ? 'idle' : name === '(program)' ? 'VM / native' : `native ${name}`;
@@ -47,9 +53,9 @@ export async function summarizeProfiles(dir: string, top = 15): Promise<string> 
     }
     const pctOf = (us: number) => `${((100 * us) / busy).toFixed(1)}%`;
     out.push(`#### ${file}: ${(busy / 1e6).toFixed(1)} s busy of ${(total / 1e6).toFixed(1)} s`, '', '| self time by package / module | share of busy |', '|---|--:|');
-    for (const [b, us] of [...bucket].sort((x, y) => y[1] - x[1]).slice(0, top)) out.push(`| ${b} | ${pctOf(us)} |`);
+    for (const [b, us] of [...bucket].sort((x, y) => y[1] - x[1]).slice(0, top)) out.push(`| ${cell(b)} | ${pctOf(us)} |`);
     out.push('', '| self time by function | share of busy |', '|---|--:|');
-    for (const [k, us] of [...fn].sort((x, y) => y[1] - x[1]).slice(0, top)) out.push(`| \`${k}\` | ${pctOf(us)} |`);
+    for (const [k, us] of [...fn].sort((x, y) => y[1] - x[1]).slice(0, top)) out.push(`| \`${cell(k)}\` | ${pctOf(us)} |`);
     out.push('');
   }
   return out.join('\n');

@@ -26,19 +26,22 @@ function alertsPerS(m: Measurement): number | undefined {
 
 /** The results table (markdown), one row per measurement. */
 export function resultsTable(ms: Measurement[]): string {
-  const rows = ['| scenario | target | load | alerts/s (pages/s) | p50 ms | p99 ms | max ms | errors | peak RSS MB | CPU µs/alert | PostgreSQL CPU µs/alert |', '|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|'];
+  const rows = [
+    '| scenario | target | load | alerts/s (pages/s) | p50 ms | p99 ms | max ms | errors | peak RSS MB | CPU µs/alert | PostgreSQL CPU µs/alert | load gen. CPU µs/req |',
+    '|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
   for (const m of ms) {
     if (m.timers) {
       const t = m.timers;
       rows.push(
-        `| timers | ${TARGET_LABEL[m.target]} | ${m.load} | ${f0(t.escalatedPerS)} escalations/s; all ${f0(t.incidents)} notified in ${t.drainS.toFixed(1)} s | lag ${f0(t.bigLagP50)} | lag ${f0(t.bigLagP99)} | – | ${m.problems.length} | ${f0(m.peakRssMb)} | ${f0(m.cpuUsPerAlert)} | ${f0(m.pgCpuUsPerAlert)} |`,
-        `| timers (few due) | ${TARGET_LABEL[m.target]} | ${t.fewCount} due 150 ms apart | – | lag ${f0(t.fewLagP50)} | lag ${f0(t.fewLagP99)} (notified ${f0(t.fewDeliveredP99)}) | – | – | – | – | – |`,
+        `| timers | ${TARGET_LABEL[m.target]} | ${m.load} | ${f0(t.escalatedPerS)} escalations/s; all ${f0(t.incidents)} notified in ${t.drainS.toFixed(1)} s | lag ${f0(t.bigLagP50)} | lag ${f0(t.bigLagP99)} | – | ${m.problems.length} | ${f0(m.peakRssMb)} | ${f0(m.cpuUsPerAlert)} | ${f0(m.pgCpuUsPerAlert)} | – |`,
+        `| timers (few due) | ${TARGET_LABEL[m.target]} | ${t.fewCount} due 150 ms apart | – | lag ${f0(t.fewLagP50)} | lag ${f0(t.fewLagP99)} (notified ${f0(t.fewDeliveredP99)}) | – | – | – | – | – | – |`,
       );
       continue;
     }
     const r = m.result;
     rows.push(
-      `| ${m.scenario} | ${TARGET_LABEL[m.target]} | ${m.load} | ${f0(alertsPerS(m))}${m.alertsPerRequest > 1 && r ? ` (${f0(r.rate)} req/s)` : ''} | ${f1(r?.p50)} | ${f1(r?.p99)} | ${f1(r?.max)} | ${r ? r.errors : '–'} | ${f0(m.peakRssMb)} | ${f1(m.cpuUsPerAlert)} | ${f1(m.pgCpuUsPerAlert)} |`,
+      `| ${m.scenario} | ${TARGET_LABEL[m.target]} | ${m.load} | ${f0(alertsPerS(m))}${m.alertsPerRequest > 1 && r ? ` (${f0(r.rate)} req/s)` : ''} | ${f1(r?.p50)} | ${f1(r?.p99)} | ${f1(r?.max)} | ${r ? r.errors : '–'} | ${f0(m.peakRssMb)} | ${f1(m.cpuUsPerAlert)} | ${f1(m.pgCpuUsPerAlert)} | ${f1(m.genCpuUsPerRequest)} |`,
     );
   }
   return rows.join('\n');
@@ -48,7 +51,7 @@ export function resultsTable(ms: Measurement[]): string {
 export function ratioTable(ms: Measurement[]): string {
   const find = (s: LoadScenario, t: Target) => ms.find((m) => m.scenario === s && m.target === t);
   const rows = ['| scenario | target | alerts/s ÷ Alertmanager | p99 ÷ Alertmanager | alerts/s ÷ plain node:http | p99 ÷ plain node:http |', '|---|---|--:|--:|--:|--:|'];
-  for (const s of ['ingest', 'ingest-50', 'ingest-open', 'storm', 'batch'] as LoadScenario[]) {
+  for (const s of ['ingest', 'ingest-50', 'ingest-open', 'ingest-open-light', 'storm', 'batch'] as LoadScenario[]) {
     const am = find(s, 'alertmanager');
     const plain = find(s, 'node:http');
     for (const t of ['postgres', 'embedded'] as Target[]) {

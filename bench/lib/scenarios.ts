@@ -8,7 +8,7 @@ import { cpuSecondsOf, memoryOf, postgresCpuSeconds, startService, watchMemory, 
 import type { Sink } from './sink.js';
 
 export type Target = 'postgres' | 'embedded' | 'alertmanager' | 'node:http';
-export type LoadScenario = 'ingest' | 'ingest-50' | 'ingest-open' | 'storm' | 'batch';
+export type LoadScenario = 'ingest' | 'ingest-50' | 'ingest-open' | 'ingest-open-light' | 'storm' | 'batch';
 export type ScenarioName = LoadScenario | 'page' | 'timers';
 
 export interface TimerResult {
@@ -40,6 +40,8 @@ export interface Measurement {
   cpuUsPerAlert: number | null;
   /** CPU of all PostgreSQL server processes per alert, µs (real PostgreSQL only). */
   pgCpuUsPerAlert: number | null;
+  /** CPU of the load generator (this process) per request, µs: it shares the two cores with what it measures. */
+  genCpuUsPerRequest?: number | null;
   /** Failed self-checks: non-empty means the bench, or the service, is broken. */
   problems: string[];
   note?: string;
@@ -56,6 +58,8 @@ export interface BenchOptions {
   /** Extra environment for the service (e.g. BATCH_MAX_WAIT, to compare settings). */
   serviceEnv: Record<string, string>;
   openRate: Record<DbKind, number>;
+  /** The lighter open loop's rate: half the target, to show where latency stands below saturation. */
+  lightRate: Record<DbKind, number>;
   timerIncidents: number;
 }
 
@@ -73,8 +77,14 @@ function pct(values: number[], p: number): number {
 async function measured<T>(pid: number, withPg: boolean, load: () => Promise<T>) {
   const cpu0 = cpuSecondsOf(pid);
   const pg0 = withPg ? postgresCpuSeconds() : 0;
+  const gen0 = process.cpuUsage();
   const result = await load();
-  return { result, cpuS: cpuSecondsOf(pid) - cpu0, pgCpuS: withPg ? postgresCpuSeconds() - pg0 : 0 };
+  const gen = process.cpuUsage(gen0);
+  return { result, cpuS: cpuSecondsOf(pid) - cpu0, pgCpuS: withPg ? postgresCpuSeconds() - pg0 : 0, genCpuS: (gen.user + gen.system) / 1e6 };
+}
+
+function genUs(seconds: number, result: LoadResult): number | null {
+  return result.ok ? (seconds * 1e6) / result.ok : null;
 }
 
 function perAlertUs(seconds: number, result: LoadResult, alertsPerRequest: number): number | null {
@@ -115,6 +125,8 @@ function servicePlan(o: BenchOptions, kind: DbKind, name: LoadScenario): Plan {
       return plan({ spec: post(alertmanagerSingle), alertsPerRequest: 1, connections: c(50), describe: `1 alert/POST, ${c(50)} conn.` });
     case 'ingest-open':
       return plan({ spec: post(alertmanagerSingle), alertsPerRequest: 1, connections: 0, open: rate, describe: `1 alert/POST, open loop ${rate}/s` });
+    case 'ingest-open-light':
+      return plan({ spec: post(alertmanagerSingle), alertsPerRequest: 1, connections: 0, open: o.lightRate[kind], describe: `1 alert/POST, open loop ${o.lightRate[kind]}/s` });
     case 'storm':
       return plan({ spec: post(alertmanagerStorm), alertsPerRequest: 1, connections: c(50), describe: `same alert repeated, ${c(50)} conn.` });
     case 'batch':
@@ -180,6 +192,7 @@ function loadPhase(o: BenchOptions, kind: DbKind, name: LoadScenario): Phase {
         result: m.result,
         cpuUsPerAlert: perAlertUs(m.cpuS, m.result, plan.alertsPerRequest),
         pgCpuUsPerAlert: kind === 'postgres' ? perAlertUs(m.pgCpuS, m.result, plan.alertsPerRequest) : null,
+        genCpuUsPerRequest: genUs(m.genCpuS, m.result),
         problems: [...loadProblems(warm, `${name} warm-up`), ...loadProblems(m.result, name)],
       };
     },
@@ -219,6 +232,7 @@ function pagePhase(o: BenchOptions, kind: DbKind): Phase {
         result: m.result,
         cpuUsPerAlert: perAlertUs(m.cpuS, m.result, 1),
         pgCpuUsPerAlert: kind === 'postgres' ? perAlertUs(m.pgCpuS, m.result, 1) : null,
+        genCpuUsPerRequest: genUs(m.genCpuS, m.result),
         problems: [...problems, ...loadProblems(warm, 'page warm-up'), ...loadProblems(m.result, 'page')],
         note: isPage ? `the HTML incident page (${Math.round(Buffer.byteLength(body) / 1024)} KB)` : 'the HTML incident page does not exist yet: the JSON API is measured instead',
       };
@@ -431,6 +445,7 @@ export async function peerLoad(o: BenchOptions, peer: 'alertmanager' | 'node:htt
       peakRssMb: mem.stop().peakRssMb,
       cpuUsPerAlert: perAlertUs(m.cpuS, m.result, plan.alertsPerRequest),
       pgCpuUsPerAlert: null,
+      genCpuUsPerRequest: genUs(m.genCpuS, m.result),
       problems: [...loadProblems(warm, `${peer} ${name} warm-up`), ...loadProblems(m.result, `${peer} ${name}`)],
     };
   } finally {
