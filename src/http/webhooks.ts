@@ -125,8 +125,11 @@ export function webhookRoute(deps: WebhookDeps): WebhookRoute {
       throw error;
     }
 
+    // While the delivery waits for its commit, only what is stored stays referenced (a Grafana body parses into thousands of objects).
+    const delivery = { source, deliveryKey: deliveryKey(source, req.headers, raw), rawBody: text, headers, receivedAt, alerts };
+    body = undefined;
     try {
-      const outcome = await deps.ingest.submit({ source, deliveryKey: deliveryKey(source, req.headers, raw), rawBody: text, headers, receivedAt, alerts });
+      const outcome = await deps.ingest.submit(delivery);
       count(outcome.duplicate ? 'duplicate' : 'accepted');
       // One increment per status, not per alert: a Grafana delivery carries up to hundreds.
       const byStatus = new Map<string, number>();
