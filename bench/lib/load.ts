@@ -78,12 +78,15 @@ function percentile(sorted: Float64Array, p: number): number {
 export async function openLoop(
   url: string,
   spec: RequestSpec,
-  opts: { rate: number; durationS: number; expect: number; offset?: number; maxSockets?: number; drainS?: number; warmPath?: string; warmSockets?: number },
+  opts: { rate: number; durationS: number; expect: number; offset?: number; maxSockets?: number; drainS?: number; warmPath?: string; warmSockets?: number; rampS?: number },
 ): Promise<LoadResult> {
   const target = new URL(url);
   // LIFO keeps the busy sockets few and hot; the pool grows only when that many requests are outstanding at once.
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 512, scheduling: 'lifo' });
-  const total = Math.round(opts.rate * opts.durationS);
+  // The schedule runs `rampS` at the full rate before the measured part, without a pause: what is measured is the steady
+  // state at that rate, not the first second of a load that starts from nothing.
+  const ramp = Math.round(opts.rate * (opts.rampS ?? 0));
+  const total = ramp + Math.round(opts.rate * opts.durationS);
   const interval = 1000 / opts.rate;
   const latencies = new Float64Array(total);
   const statuses: Record<string, number> = {};
@@ -114,10 +117,12 @@ export async function openLoop(
       (res) => {
         res.on('data', () => {});
         res.on('end', () => {
-          lastEnd = performance.now();
+          if (i >= ramp) lastEnd = performance.now();
           const code = String(res.statusCode);
           statuses[code] = (statuses[code] ?? 0) + 1;
-          if (res.statusCode === opts.expect) latencies[answered++] = performance.now() - scheduledAt;
+          if (i < ramp) {
+            if (res.statusCode !== opts.expect) failed++;
+          } else if (res.statusCode === opts.expect) latencies[answered++] = performance.now() - scheduledAt;
           else failed++;
           settle();
         });
@@ -147,6 +152,7 @@ export async function openLoop(
   );
 
   const start = performance.now() + 5;
+  const measuredFrom = start + ramp * interval;
   let next = 0;
   await new Promise<void>((resolve) => {
     const tick = () => {
@@ -164,7 +170,7 @@ export async function openLoop(
   const timedOut = await Promise.race([allDone.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), drainMs).unref())]);
   const unanswered = total - done;
   agent.destroy();
-  const elapsedS = (performance.now() - start) / 1000;
+  const elapsedS = (performance.now() - measuredFrom) / 1000;
   const sorted = latencies.slice(0, answered).sort();
   return {
     mode: 'open',
@@ -173,7 +179,7 @@ export async function openLoop(
     ok: answered,
     errors: failed + unanswered,
     statuses: unanswered ? { ...statuses, unanswered } : statuses,
-    rate: answered / Math.max(opts.durationS, (lastEnd - start) / 1000),
+    rate: answered / Math.max(opts.durationS, (lastEnd - measuredFrom) / 1000),
     p50: percentile(sorted, 50),
     p90: percentile(sorted, 90),
     p99: percentile(sorted, 99),

@@ -142,9 +142,9 @@ function peerPlan(peer: 'alertmanager' | 'node:http', o: BenchOptions, name: Loa
   return { ...base, spec: { method: 'POST', path: '/api/v2/alerts', body }, expect: 200, warmPath: '/-/healthy' };
 }
 
-function runPlan(url: string, plan: Plan, offset: number, durationS: number): Promise<LoadResult> {
+function runPlan(url: string, plan: Plan, offset: number, durationS: number, rampS: number): Promise<LoadResult> {
   return plan.open
-    ? openLoop(url, plan.spec, { rate: plan.open, durationS, expect: plan.expect, offset, warmPath: plan.warmPath })
+    ? openLoop(url, plan.spec, { rate: plan.open, durationS, expect: plan.expect, offset, warmPath: plan.warmPath, rampS })
     : closedLoop(url, plan.spec, { connections: plan.connections, durationS, expect: plan.expect, offset });
 }
 
@@ -174,7 +174,7 @@ function loadPhase(o: BenchOptions, kind: DbKind, name: LoadScenario): Phase {
     async run(svc, _db, base, expect) {
       // Warm-up (JIT, pool, the first incidents), then the measured run; both are counted in the database checks.
       const warm = await closedLoop(svc.url, plan.spec, { connections: Math.min(plan.connections || 50, 50), durationS: warmS, expect: 202, offset: base });
-      const m = await measured(svc.pid, kind === 'postgres', () => runPlan(svc.url, plan, base + 50_000_000, runS));
+      const m = await measured(svc.pid, kind === 'postgres', () => runPlan(svc.url, plan, base + 50_000_000, runS, warmS));
       const answered = warm.ok + m.result.ok;
       expect.delivered += answered;
       if (name === 'storm') {
@@ -435,7 +435,7 @@ export async function peerLoad(o: BenchOptions, peer: 'alertmanager' | 'node:htt
   const mem = watchMemory(proc.pid);
   try {
     const warm = await closedLoop(proc.url, plan.spec, { connections: Math.min(plan.connections || 50, 50), durationS: warmS, expect: plan.expect, offset: 0 });
-    const m = await measured(proc.pid, false, () => runPlan(proc.url, plan, 50_000_000, runS));
+    const m = await measured(proc.pid, false, () => runPlan(proc.url, plan, 50_000_000, runS, warmS));
     return {
       scenario: name,
       target: peer,
