@@ -57,7 +57,11 @@ export function ratioTable(ms: Measurement[]): string {
     for (const t of ['postgres', 'embedded'] as Target[]) {
       const m = find(s, t);
       if (!m) continue;
-      rows.push(`| ${s} | ${TARGET_LABEL[t]} | ${ratio(alertsPerS(m), am && alertsPerS(am))} | ${ratio(m.result?.p99, am?.result?.p99)} | ${ratio(alertsPerS(m), plain && alertsPerS(plain))} | ${ratio(m.result?.p99, plain?.result?.p99)} |`);
+      // An open loop is only comparable at the same offered rate.
+      const same = (peer: Measurement | undefined) => (peer && m.result && peer.result && (m.result.mode === 'closed' || peer.result.level === m.result.level) ? peer : undefined);
+      const a = same(am);
+      const p = same(plain);
+      rows.push(`| ${s} | ${TARGET_LABEL[t]} | ${ratio(alertsPerS(m), a && alertsPerS(a))} | ${ratio(m.result?.p99, a?.result?.p99)} | ${ratio(alertsPerS(m), p && alertsPerS(p))} | ${ratio(m.result?.p99, p?.result?.p99)} |`);
     }
   }
   return rows.join('\n');
