@@ -96,7 +96,7 @@ async function machineInfo(adminUrl: string | null, amVersion: string | null): P
   const ac = JSON.parse(await fs.readFile(path.join(ROOT, 'node_modules/autocannon/package.json'), 'utf8')) as { version: string };
   let commit = 'unknown';
   try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     // not a checkout
   }

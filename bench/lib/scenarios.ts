@@ -241,10 +241,9 @@ function pagePhase(o: BenchOptions, kind: DbKind): Phase {
 }
 
 const FEW = 20;
-const FEW_SPACING_MS = 150;
 
-/** Seeds `n` incidents at escalation level 1 whose level-2 deadline is `bigDue`, and FEW due at staggered times from `fewFrom`. */
-async function seedTimers(db: BenchDatabase, n: number, fewFrom: number, bigDue: number): Promise<void> {
+/** Seeds `n` incidents at escalation level 1 whose level-2 deadline is `bigDue`, and FEW due `spacingMs` apart from `fewFrom`. */
+async function seedTimers(db: BenchDatabase, n: number, fewFrom: number, spacingMs: number, bigDue: number): Promise<void> {
   await withDb(db, async (h) => {
     const now = new Date();
     const insert = (count: number, firstDue: number, stepMs: number, prefix: string) =>
@@ -253,7 +252,7 @@ async function seedTimers(db: BenchDatabase, n: number, fewFrom: number, bigDue:
           select ${prefix} || g, 'MON-' || (101 + g % 50), 'RUN-001', 'Timer bench incident ' || g, 'critical', 'triggered', 'alertmanager',
                  '["level-one","level-two"]'::jsonb, 1, 1, ${new Date(firstDue)}::timestamptz + g * ${`${stepMs} milliseconds`}::interval, ${now}, ${now}, ${now}
           from generate_series(0, ${count - 1}::int) g`.execute(h.db);
-    await insert(FEW, fewFrom, FEW_SPACING_MS, 'bench:few:');
+    await insert(FEW, fewFrom, spacingMs, 'bench:few:');
     await insert(n, bigDue, 0, 'bench:big:');
   });
 }
@@ -265,11 +264,12 @@ async function seedTimers(db: BenchDatabase, n: number, fewFrom: number, bigDue:
  */
 function timersPhase(o: BenchOptions, kind: DbKind): Phase & { beforeStart?: (db: BenchDatabase) => Promise<void> } {
   const n = o.timerIncidents;
+  const spacingMs = o.quick ? 50 : 150;
   let fewFrom = 0;
   let bigDue = 0;
   const plan = (startAt: number) => {
     fewFrom = startAt;
-    bigDue = startAt + FEW * FEW_SPACING_MS + 1000;
+    bigDue = startAt + FEW * spacingMs + (o.quick ? 300 : 1000);
   };
   return {
     name: 'timers',
@@ -277,13 +277,13 @@ function timersPhase(o: BenchOptions, kind: DbKind): Phase & { beforeStart?: (db
       kind === 'embedded'
         ? async (db) => {
             plan(Date.now() + 15_000);
-            await seedTimers(db, n, fewFrom, bigDue);
+            await seedTimers(db, n, fewFrom, spacingMs, bigDue);
           }
         : undefined,
     async run(svc, db, _base, expect) {
       if (kind === 'postgres') {
-        plan(Date.now() + 1000);
-        await seedTimers(db, n, fewFrom, bigDue);
+        plan(Date.now() + (o.quick ? 500 : 1000));
+        await seedTimers(db, n, fewFrom, spacingMs, bigDue);
       } else if (Date.now() > fewFrom) {
         throw new Error('the embedded service started after the seeded deadlines: raise the allowance');
       }
@@ -301,6 +301,7 @@ function timersPhase(o: BenchOptions, kind: DbKind): Phase & { beforeStart?: (db
         scenario: 'timers',
         target: kind,
         load: `${n.toLocaleString('en-US')} escalations due at once (+${FEW} staggered)`,
+        note: `the few due: ${FEW} incidents ${spacingMs} ms apart before the big batch`,
         alertsPerRequest: 1,
         cpuUsPerAlert: received.length ? (m.cpuS * 1e6) / received.length : null,
         pgCpuUsPerAlert: kind === 'postgres' && received.length ? (m.pgCpuS * 1e6) / received.length : null,
@@ -323,7 +324,7 @@ function timersPhase(o: BenchOptions, kind: DbKind): Phase & { beforeStart?: (db
         const fewLags: number[] = [];
         for (const r of rows) {
           const few = r.group_key.startsWith('bench:few:');
-          const due = few ? fewFrom + Number(r.group_key.slice('bench:few:'.length)) * FEW_SPACING_MS : bigDue;
+          const due = few ? fewFrom + Number(r.group_key.slice('bench:few:'.length)) * spacingMs : bigDue;
           dueOf.set(r.id, due);
           const at = r.at.getTime();
           if (few) fewLags.push(at - due);
