@@ -11,6 +11,7 @@ const USAGE = `usage: runbook-router <command>
   report [--week 2026-W47] [--format markdown|json]
                               print the weekly report
   demo [URL]                  post the example alerts of every source to a running service
+  sink [PORT]                 print the notifications the example matrix sends (default port 9099)
   hash-password [PASSWORD]    print a scrypt hash for RESPONDERS (reads stdin when no argument)
 `;
 
@@ -53,6 +54,10 @@ export async function runCli(argv: string[]): Promise<number> {
     case 'report': {
       const { runReport } = await import('./reports/report-command.js');
       return runReport(args, { out, err, now: new Date(), env });
+    }
+    case 'sink': {
+      const { runSink } = await import('./sink-command.js');
+      return runSink(args, { out, err });
     }
     case 'hash-password': {
       const { readAll, runHashPassword } = await import('./responders/hash-password-command.js');
