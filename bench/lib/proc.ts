@@ -1,21 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { ROOT } from './fixtures.js';
 
 const CLK_TCK = 100;
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
+import { freePort } from '../../test/support/service-process.js';
+
+export { freePort };
 
 /** Resident memory of a process from /proc: current and high-water mark, in MB. */
 export function memoryOf(pid: number): { rssMb: number; hwmMb: number } | null {

@@ -2,9 +2,6 @@
 // GET /incidents/:id/retro.md, and the plain-HTML forms the incident page posts (each redirects back, 303).
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import type { Clock } from '../clock.js';
-import type { Config } from '../config.js';
-import type { Db } from '../db/create-db.js';
 import type { AlertInstance, Incident } from '../db/schema.js';
 import { acknowledgeIncident, addNote, resolveIncident } from '../incidents/incident-actions.js';
 import { setFollowUp } from '../incidents/follow-ups.js';
@@ -16,16 +13,9 @@ import { loadIncidentContext, requireRunbook, type IncidentContext } from './inc
 import { backTo, formActor } from './pages.js';
 import { relative, span, utcClock, utcDay, utcMinute } from './render-format.js';
 import { alertRefsOf, anchorOf, runbookView } from './render-runbook.js';
-import type { Renderer } from './render.js';
+import type { ResponderPagesDeps } from './pages-router.js';
 
-export interface IncidentPagesDeps {
-  db: Db;
-  clock: Clock;
-  config: Config;
-  catalog: CatalogStore;
-  routing: () => Routing;
-  renderer: Renderer;
-}
+export type IncidentPagesDeps = Omit<ResponderPagesDeps, 'logger'>;
 
 const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
 const stepParams = idParam.extend({ stepKey: z.string().min(1).max(100) });
