@@ -12,7 +12,7 @@ import type { CatalogStore } from '../runbooks/catalog.js';
 import { loadIncidentContext, requireRunbook, type IncidentContext } from './incident-context.js';
 import { backTo, formActor } from './pages.js';
 import { relative, span, utcClock, utcDay, utcMinute } from './render-format.js';
-import { alertRefsOf, anchorOf, runbookView } from './render-runbook.js';
+import { alertRefsOf, anchorOf, createMarkdownCache, runbookView, type MarkdownCache } from './render-runbook.js';
 import type { ResponderPagesDeps } from './pages-router.js';
 
 export type IncidentPagesDeps = Omit<ResponderPagesDeps, 'logger'>;
@@ -105,7 +105,7 @@ function alertView(a: AlertInstance, now: Date) {
   };
 }
 
-export function incidentView(ctx: IncidentContext, deps: { routing: Routing; catalog: CatalogStore; now: Date }) {
+export function incidentView(ctx: IncidentContext, deps: { routing: Routing; catalog: CatalogStore; now: Date; markdown?: MarkdownCache }) {
   const { incident: i, alerts, timeline, pinned, checks, followUps } = ctx;
   const { routing, now } = deps;
   const name = contactNamer(routing);
@@ -214,6 +214,7 @@ export function incidentView(ctx: IncidentContext, deps: { routing: Routing; cat
           startedAt: i.acknowledged_at ?? i.opened_at,
           now,
           active,
+          markdown: deps.markdown,
         })
       : null,
     runbookTitle: runbook?.title ?? null,
@@ -235,6 +236,8 @@ export function incidentView(ctx: IncidentContext, deps: { routing: Routing; cat
 export function incidentPages(deps: IncidentPagesDeps): Router {
   const router = Router();
   const { db, clock, renderer } = deps;
+  // The pinned runbooks' rendered texts, shared by every incident page this router serves.
+  const markdown = createMarkdownCache();
 
   router.get('/', async (_req, res) => {
     const now = clock.now();
@@ -274,7 +277,7 @@ export function incidentPages(deps: IncidentPagesDeps): Router {
     const { id } = idParam.parse(req.params);
     const ctx = await loadIncidentContext(db, id);
     const now = clock.now();
-    const view = incidentView(ctx, { routing: deps.routing(), catalog: deps.catalog, now });
+    const view = incidentView(ctx, { routing: deps.routing(), catalog: deps.catalog, now, markdown });
     const label = `#${id} ${view.monId ?? ''} ${view.monTitle ?? view.title}`.replace(/\s+/g, ' ');
     renderer.page(res, 'incident', view, { title: `${view.resolved ? '' : `[${view.severity.toUpperCase()}] `}${label}`, section: 'incidents', bodyClass: `${view.sevClass} ${view.statusClass}`, now });
   });

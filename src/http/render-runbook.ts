@@ -53,15 +53,6 @@ export function fillRefsText(text: string, refs: AlertRefs | null): string {
   return text.replace(REF, (typed, field: string, label?: string, value?: string) => resolveRef(refs, field, label, value) ?? typed);
 }
 
-function extractRefs(text: string, refs: AlertRefs | null): { text: string; found: Ref[] } {
-  const found: Ref[] = [];
-  const replaced = text.replace(/[\uE000\uE001]/g, '').replace(REF, (typed, field: string, label?: string, value?: string) => {
-    found.push({ typed, value: resolveRef(refs, field, label, value), noAlert: refs === null });
-    return `${PH_START}${found.length - 1}${PH_END}`;
-  });
-  return { text: replaced, found };
-}
-
 function refHtml(ref: Ref | undefined): string {
   if (!ref) return '';
   if (ref.value === null) {
@@ -71,8 +62,6 @@ function refHtml(ref: Ref | undefined): string {
   return `<span class="ref" title="${escapeHtml(ref.typed)}">${escapeHtml(ref.value)}</span>`;
 }
 
-/** In element content: each placeholder becomes the escaped value in a highlighted span. */
-const fillContent = (html: string, found: Ref[]) => html.replace(PH, (_, i: string) => refHtml(found[Number(i)]));
 /** Inside attributes (title, alt): plain escaped text. In URLs: the reference as typed — a value never becomes a link target. */
 const fillAttributes = (html: string, found: Ref[]) =>
   html
@@ -92,19 +81,135 @@ md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
   return defaultLinkOpen(tokens, idx, options, env, self);
 };
 
-function withRefs(source: string, refs: AlertRefs | null, render: (text: string) => string): Html {
-  const { text, found } = extractRefs(source, refs);
-  // Our own HTML never has a raw < or > inside a tag (markdown-it escapes attribute values), so tags split cleanly.
-  const html = render(text).replace(/(<[^>]*>)|([^<]+)/g, (_, tag?: string, content?: string) => (tag ? fillAttributes(tag, found) : fillContent(content!, found)));
+export type MarkdownMode = 'block' | 'inline' | 'code';
+
+const RENDER: Record<MarkdownMode, (text: string) => string> = {
+  block: (t) => md.render(t),
+  inline: (t) => md.renderInline(t),
+  code: (t) => markFills(escapeHtml(t)),
+};
+
+interface RefSpec {
+  typed: string;
+  field: string;
+  label: string | undefined;
+  value: string | undefined;
+}
+
+/** A literal piece of HTML, a placeholder in element content (its reference's index), or a tag holding placeholders. */
+type Part = string | number | { tag: string };
+
+/**
+ * A source rendered once, with its references left as placeholders: everything markdown-it does depends only on the
+ * source and the mode, never on the alert, so this is what the cache keeps. `fixed` is the final HTML when nothing in it
+ * depends on the alert (no references).
+ */
+export interface Prepared {
+  refs: RefSpec[];
+  parts: Part[];
+  fixed: Html | null;
+}
+
+const HAS_PH = /\uE000\d+\uE001/;
+const HAS_PH_ENCODED = /%EE%80%80\d+%EE%80%81/i;
+// Our own HTML never has a raw < or > inside a tag (markdown-it escapes attribute values), so tags split cleanly.
+const TAG_OR_TEXT = /(<[^>]*>)|([^<]+)/g;
+
+function prepare(source: string, mode: MarkdownMode): Prepared {
+  const refs: RefSpec[] = [];
+  const text = source.replace(/[\uE000\uE001]/g, '').replace(REF, (typed, field: string, label?: string, value?: string) => {
+    refs.push({ typed, field, label, value });
+    return `${PH_START}${refs.length - 1}${PH_END}`;
+  });
+  const html = RENDER[mode](text);
+  // The split and the placeholder matching are done here, once, exactly as filling the whole string would do them.
+  const parts: Part[] = [];
+  let literal = '';
+  let last = 0;
+  const flush = () => {
+    if (literal) parts.push(literal);
+    literal = '';
+  };
+  for (const m of html.matchAll(TAG_OR_TEXT)) {
+    literal += html.slice(last, m.index);
+    last = m.index + m[0].length;
+    const tag = m[1];
+    if (tag !== undefined) {
+      if (HAS_PH.test(tag) || HAS_PH_ENCODED.test(tag)) {
+        flush();
+        parts.push({ tag });
+      } else literal += tag;
+      continue;
+    }
+    const content = m[0];
+    let from = 0;
+    for (const ph of content.matchAll(PH)) {
+      literal += content.slice(from, ph.index);
+      from = ph.index + ph[0].length;
+      flush();
+      parts.push(Number(ph[1]));
+    }
+    literal += content.slice(from);
+  }
+  literal += html.slice(last);
+  flush();
+  const prepared: Prepared = { refs, parts, fixed: null };
+  // Without references (the common case) the alert cannot change anything: a placeholder left in the HTML (a runbook
+  // may spell one with entities) fills as it always did, with nothing.
+  if (refs.length === 0) prepared.fixed = fill(prepared, null);
+  return prepared;
+}
+
+function fill(prepared: Prepared, alert: AlertRefs | null): Html {
+  if (prepared.fixed) return prepared.fixed;
+  const found: Ref[] = prepared.refs.map((r) => ({ typed: r.typed, value: resolveRef(alert, r.field, r.label, r.value), noAlert: alert === null }));
+  let html = '';
+  for (const part of prepared.parts) html += typeof part === 'string' ? part : typeof part === 'number' ? refHtml(found[part]) : fillAttributes(part.tag, found);
   return trustedHtml(html);
 }
 
+/**
+ * Rendered runbook fragments by mode and source, bounded (least recently used evicted). Owned by whoever renders
+ * pages (one per incident pages router): a pinned runbook's texts are the same on every request for its incidents.
+ * Entries hold no alert value, so nothing of one incident can show on another's page.
+ */
+export interface MarkdownCache {
+  readonly size: number;
+  prepared(source: string, mode: MarkdownMode): Prepared;
+}
+
+export function createMarkdownCache(options: { maxEntries?: number } = {}): MarkdownCache {
+  const max = options.maxEntries ?? 5000;
+  const entries = new Map<string, Partial<Record<MarkdownMode, Prepared>>>();
+  return {
+    get size() {
+      return entries.size;
+    },
+    prepared(source, mode) {
+      let entry = entries.get(source);
+      if (entry) {
+        entries.delete(source);
+        entries.set(source, entry);
+      } else {
+        if (entries.size >= max) entries.delete(entries.keys().next().value!);
+        entry = {};
+        entries.set(source, entry);
+      }
+      return (entry[mode] ??= prepare(source, mode));
+    },
+  };
+}
+
+function withRefs(source: string, refs: AlertRefs | null, mode: MarkdownMode, cache: MarkdownCache | undefined): Html {
+  return fill(cache ? cache.prepared(source, mode) : prepare(source, mode), refs);
+}
+
 /** Block markdown (step prose). */
-export const markdownBlock = (source: string, refs: AlertRefs | null): Html => withRefs(source, refs, (t) => md.render(t));
+export const markdownBlock = (source: string, refs: AlertRefs | null, cache?: MarkdownCache): Html => withRefs(source, refs, 'block', cache);
 /** One line of markdown (titles, checklist items, escalation fields). */
-export const markdownInline = (source: string, refs: AlertRefs | null): Html => withRefs(source, refs, (t) => md.renderInline(t));
+export const markdownInline = (source: string, refs: AlertRefs | null, cache?: MarkdownCache): Html => withRefs(source, refs, 'inline', cache);
 /** A command block: escaped verbatim, references filled, placeholders marked. */
-export const codeHtml = (code: string, refs: AlertRefs | null): Html => withRefs(code, refs, (t) => markFills(escapeHtml(t)));
+export const codeHtml = (code: string, refs: AlertRefs | null, cache?: MarkdownCache): Html => withRefs(code, refs, 'code', cache);
 
 // ---------------------------------------------------------------------------------------------------------------------
 
@@ -180,6 +285,8 @@ export interface RunbookViewOptions {
   now: Date;
   /** Still in progress: the current step shows a running timer. */
   active: boolean;
+  /** Renders each text once per cache instead of on every call. */
+  markdown?: MarkdownCache;
 }
 
 export const anchorOf = (key: string) => `check-${key.replace(/[^\w-]/g, '-')}`;
@@ -206,7 +313,9 @@ function timingView(t: StepTiming | undefined): TimingView | null {
 }
 
 export function runbookView(runbook: Runbook, options: RunbookViewOptions): RunbookView {
-  const { refs, checks, now } = options;
+  const { refs, checks, now, markdown: cache } = options;
+  const inline = (source: string) => markdownInline(source, refs, cache);
+  const code = (source: string) => codeHtml(source, refs, cache);
   const interactive = options.actionBase !== null;
   const check = (key: string, kind: CheckView['kind'], html: Html, label: string, locked: boolean): CheckView => {
     const state = checks.get(key);
@@ -236,7 +345,7 @@ export function runbookView(runbook: Runbook, options: RunbookViewOptions): Runb
     return c;
   };
 
-  const prerequisites = runbook.prerequisites.map((p) => count(check(p.key, 'prerequisite', markdownInline(p.text, refs), p.text, false)));
+  const prerequisites = runbook.prerequisites.map((p) => count(check(p.key, 'prerequisite', inline(p.text), p.text, false)));
   const steps = runbook.steps.map((step): StepView => {
     const blocker = blockingCheckpoint(runbook, checks, step);
     const locked = interactive && blocker !== null;
@@ -247,11 +356,11 @@ export function runbookView(runbook: Runbook, options: RunbookViewOptions): Runb
       // The step's own box (its "done" check) is check-step-N; the step block is step-N.
       anchor: step.key.replace(/[^\w-]/g, '-'),
       number: step.number,
-      titleHtml: markdownInline(step.title || `Step ${step.number}`, refs),
-      proseHtml: step.prose.trim() ? markdownBlock(step.prose, refs) : null,
-      commands: step.commands.map((c) => ({ lang: c.lang, html: codeHtml(c.code, refs) })),
-      rollback: step.rollback ? { html: codeHtml(step.rollback, refs) } : null,
-      verification: step.verification.map((v) => count(check(v.key, 'verification', markdownInline(v.text, refs), v.text, locked))),
+      titleHtml: inline(step.title || `Step ${step.number}`),
+      proseHtml: step.prose.trim() ? markdownBlock(step.prose, refs, cache) : null,
+      commands: step.commands.map((c) => ({ lang: c.lang, html: code(c.code) })),
+      rollback: step.rollback ? { html: code(step.rollback) } : null,
+      verification: step.verification.map((v) => count(check(v.key, 'verification', inline(v.text), v.text, locked))),
       checkpoint: step.checkpoint ? count(check(checkpointKey(step), 'checkpoint', trustedHtml('Checkpoint: I have reviewed this step and confirm the next one may start'), `Confirm the manual checkpoint of step ${step.number}`, locked)) : null,
       done: count(check(step.key, 'step', trustedHtml(`Step ${step.number} done`), `${title} done`, locked)),
       locked,
@@ -269,18 +378,18 @@ export function runbookView(runbook: Runbook, options: RunbookViewOptions): Runb
     actionBase: options.actionBase,
     interactive,
     scope: {
-      handles: runbook.scope.handles.map((h) => markdownInline(h.text, refs)),
-      doesNotHandle: runbook.scope.doesNotHandle.map((h) => markdownInline(h.text, refs)),
+      handles: runbook.scope.handles.map((h) => inline(h.text)),
+      doesNotHandle: runbook.scope.doesNotHandle.map((h) => inline(h.text)),
     },
     prerequisites,
     steps,
     escalation: {
-      when: runbook.escalation.when ? markdownInline(runbook.escalation.when, refs) : null,
-      who: runbook.escalation.who ? markdownInline(runbook.escalation.who, refs) : null,
-      what: runbook.escalation.what ? markdownInline(runbook.escalation.what, refs) : null,
+      when: runbook.escalation.when ? inline(runbook.escalation.when) : null,
+      who: runbook.escalation.who ? inline(runbook.escalation.who) : null,
+      what: runbook.escalation.what ? inline(runbook.escalation.what) : null,
       present: Boolean(runbook.escalation.when || runbook.escalation.who || runbook.escalation.what),
     },
-    postIncident: runbook.postIncident.map((p) => markdownInline(p.text, refs)),
+    postIncident: runbook.postIncident.map((p) => inline(p.text)),
     progress: { done, total, percent: total ? Math.round((done / total) * 100) : 0 },
   };
 }
