@@ -106,14 +106,19 @@ async function machineInfo(adminUrl: string | null, amVersion: string | null): P
   };
 }
 
+const log = (line: string) => console.log(line);
+
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const started = Date.now();
+  // The service under test is what `npm start` runs: the build in dist/, made fresh here (bin/ would otherwise fall back
+  // to the TypeScript sources under tsx, a slower and larger process).
+  log('- building dist/ (npm run build) …');
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
   const adminUrl = process.env.DATABASE_URL || null;
   const dbs: DbKind[] = args.dbs ?? (adminUrl ? ['postgres', 'embedded'] : ['embedded']);
   if (dbs.includes('postgres') && !adminUrl) throw new Error('--db=postgres needs DATABASE_URL');
   const scenarios = args.only ?? (args.quick ? QUICK : ALL);
-  const log = (line: string) => console.log(line);
   if (!adminUrl) log('DATABASE_URL is not set: the PostgreSQL runs are skipped (embedded database only).');
   if (adminUrl) await dropLeftovers(adminUrl);
 

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Source } from './alerts/alert.js';
 import { signDelivery } from './alerts/verify-signature.js';
 import { loadConfig } from './config.js';
+import { PROJECT_ROOT } from './project-root.js';
 
-export const EXAMPLES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../test/fixtures/webhooks');
+export const EXAMPLES_DIR = path.join(PROJECT_ROOT, 'test/fixtures/webhooks');
 
 /** A monitor's life in the order the tools would send it: fire, the same monitor from a second tool, acknowledge, recover. */
 const SEQUENCE: { source: Source; file: string; resolution?: boolean }[] = [

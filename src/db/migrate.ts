@@ -1,22 +1,25 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pathToFileURL } from 'node:url';
 import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely/migration';
+import { PROJECT_ROOT, RUNNING_BUILD } from '../project-root.js';
 import type { Db } from './create-db.js';
 
-export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+/** The TypeScript migrations, or their compiled copies when this is the build in dist/ (which has no TypeScript loader). */
+export const MIGRATIONS_DIR = RUNNING_BUILD ? path.join(PROJECT_ROOT, 'dist/migrations') : path.join(PROJECT_ROOT, 'migrations');
+const MIGRATION_FILE = RUNNING_BUILD ? /^(\d+_[\w-]+)\.js$/ : /^(\d+_[\w-]+)\.ts$/;
 
 /**
  * Imports every migration file itself rather than through Kysely's FileMigrationProvider, so the import goes through
- * whatever loads our TypeScript (tsx at run time, vitest in tests) instead of Node's bare loader.
+ * whatever loads our TypeScript (tsx from the sources, vitest in tests) instead of Node's bare loader; the build imports
+ * its compiled copies.
  */
 const folderProvider: MigrationProvider = {
   async getMigrations() {
-    const files = (await fs.readdir(MIGRATIONS_DIR)).filter((f) => /^\d+_[\w-]+\.ts$/.test(f)).sort();
+    const files = (await fs.readdir(MIGRATIONS_DIR)).filter((f) => MIGRATION_FILE.test(f)).sort();
     const migrations: Record<string, Migration> = {};
     for (const file of files) {
-      migrations[file.replace(/\.ts$/, '')] = (await import(pathToFileURL(path.join(MIGRATIONS_DIR, file)).href)) as Migration;
+      migrations[MIGRATION_FILE.exec(file)![1]!] = (await import(pathToFileURL(path.join(MIGRATIONS_DIR, file)).href)) as Migration;
     }
     return migrations;
   },

@@ -7,13 +7,13 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Response } from 'express';
 import Handlebars from 'handlebars';
+import { PROJECT_ROOT } from '../project-root.js';
 import { utcMinute } from './render-format.js';
 
-export const TEMPLATES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../templates');
-export const STATIC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../static');
+export const TEMPLATES_DIR = path.join(PROJECT_ROOT, 'templates');
+export const STATIC_DIR = path.join(PROJECT_ROOT, 'static');
 
 /** Changes whenever a static file changes, so /static/app.css?v=... can be cached for a day. */
 function assetVersion(): string {
