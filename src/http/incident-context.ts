@@ -1,9 +1,9 @@
 // Everything the incident page, its retro and its step API read about one incident, in one place.
 import type { Executor } from '../db/create-db.js';
 import { pinnedRunbookText } from '../incidents/runbook-pin.js';
-import { getIncident, type IncidentDetail } from '../incidents/incident-queries.js';
-import { listFollowUps, type FollowUp } from '../incidents/follow-ups.js';
-import { loadStepChecks, type StepCheck } from '../incidents/step-checks.js';
+import { getIncidentWork, type IncidentDetail } from '../incidents/incident-queries.js';
+import { followUpOf, type FollowUp } from '../incidents/follow-ups.js';
+import { stepChecksOf, type StepCheck } from '../incidents/step-checks.js';
 import { parseRunbook } from '../runbooks/parse-runbook.js';
 import type { Runbook } from '../runbooks/runbook.js';
 import { HttpError, notFound } from './http-error.js';
@@ -22,31 +22,53 @@ export interface IncidentContext extends IncidentDetail {
   followUps: FollowUp[];
 }
 
-// Pinned text never changes for a hash, so its parse is cached (bounded; oldest evicted first).
-const parsed = new Map<string, Runbook | null>();
-const PARSE_CACHE = 200;
-
-export async function loadPinnedRunbook(db: Executor, hash: string): Promise<PinnedRunbook | null> {
-  const pinned = await pinnedRunbookText(db, hash);
-  if (!pinned) return null;
-  let runbook = parsed.get(hash);
-  if (runbook === undefined) {
-    runbook = parseRunbook(pinned.text, pinned.file).runbook;
-    if (parsed.size >= PARSE_CACHE) parsed.delete(parsed.keys().next().value!);
-    parsed.set(hash, runbook);
-  }
-  return { hash, file: pinned.file, runbook, text: pinned.text };
+/**
+ * Pinned runbooks by hash. A `runbook_versions` row is content-addressed and never changes, so its text and parse are
+ * kept after the first load (bounded, least recently used evicted) and the page skips that query.
+ */
+export interface PinnedRunbooks {
+  load(db: Executor, hash: string): Promise<PinnedRunbook | null>;
 }
 
-export async function loadIncidentContext(db: Executor, id: number): Promise<IncidentContext> {
-  const detail = await getIncident(db, id);
-  if (!detail) throw notFound(`incident ${id}`);
-  const [pinned, checks, followUps] = await Promise.all([
-    detail.incident.runbook_hash ? loadPinnedRunbook(db, detail.incident.runbook_hash) : null,
-    loadStepChecks(db, { incidentId: id }),
-    listFollowUps(db, id),
-  ]);
-  return { ...detail, pinned, checks, followUps };
+export function createPinnedRunbooks(options: { maxEntries?: number } = {}): PinnedRunbooks {
+  const max = options.maxEntries ?? 200;
+  // Promises, so that the first requests after a start share one query per hash; a failed or empty load is not kept.
+  const entries = new Map<string, Promise<PinnedRunbook | null>>();
+  const fetch = async (db: Executor, hash: string): Promise<PinnedRunbook | null> => {
+    const pinned = await pinnedRunbookText(db, hash);
+    if (!pinned) return null;
+    return { hash, file: pinned.file, runbook: parseRunbook(pinned.text, pinned.file).runbook, text: pinned.text };
+  };
+  return {
+    load(db, hash) {
+      let entry = entries.get(hash);
+      if (entry) {
+        entries.delete(hash);
+        entries.set(hash, entry);
+        return entry;
+      }
+      if (entries.size >= max) entries.delete(entries.keys().next().value!);
+      entry = fetch(db, hash);
+      entries.set(hash, entry);
+      const forget = () => {
+        if (entries.get(hash) === entry) entries.delete(hash);
+      };
+      entry.then((pinned) => pinned ?? forget(), forget);
+      return entry;
+    },
+  };
+}
+
+// For callers that bring none (the step API, which is not handed one). Pure and bounded: a hash's text never changes
+// (were one text pinned under two file names, the first one read is kept, as the parse cache before it did).
+const sharedPinnedRunbooks = createPinnedRunbooks();
+
+export async function loadIncidentContext(db: Executor, id: number, pins: PinnedRunbooks = sharedPinnedRunbooks): Promise<IncidentContext> {
+  const work = await getIncidentWork(db, id);
+  if (!work) throw notFound(`incident ${id}`);
+  const { checks, followUps, ...detail } = work;
+  const pinned = detail.incident.runbook_hash ? await pins.load(db, detail.incident.runbook_hash) : null;
+  return { ...detail, pinned, checks: stepChecksOf(checks), followUps: followUps.map(followUpOf) };
 }
 
 /** The parsed pinned runbook, or a 404 saying why there are no checkboxes. */

@@ -9,7 +9,7 @@ import { describeEvent, retroMarkdown, type EventContext } from '../incidents/re
 import type { Routing } from '../incidents/routing.js';
 import { setStepCheck } from '../incidents/step-checks.js';
 import type { CatalogStore } from '../runbooks/catalog.js';
-import { loadIncidentContext, requireRunbook, type IncidentContext } from './incident-context.js';
+import { createPinnedRunbooks, loadIncidentContext, requireRunbook, type IncidentContext } from './incident-context.js';
 import { backTo, formActor } from './pages.js';
 import { relative, span, utcClock, utcDay, utcMinute } from './render-format.js';
 import { alertRefsOf, anchorOf, createMarkdownCache, runbookView, type MarkdownCache } from './render-runbook.js';
@@ -236,7 +236,8 @@ export function incidentView(ctx: IncidentContext, deps: { routing: Routing; cat
 export function incidentPages(deps: IncidentPagesDeps): Router {
   const router = Router();
   const { db, clock, renderer } = deps;
-  // The pinned runbooks' rendered texts, shared by every incident page this router serves.
+  // The pinned runbooks, and their rendered texts, shared by every incident page this router serves.
+  const pins = createPinnedRunbooks();
   const markdown = createMarkdownCache();
 
   router.get('/', async (_req, res) => {
@@ -275,7 +276,7 @@ export function incidentPages(deps: IncidentPagesDeps): Router {
 
   router.get('/incidents/:id', async (req, res) => {
     const { id } = idParam.parse(req.params);
-    const ctx = await loadIncidentContext(db, id);
+    const ctx = await loadIncidentContext(db, id, pins);
     const now = clock.now();
     const view = incidentView(ctx, { routing: deps.routing(), catalog: deps.catalog, now, markdown });
     const label = `#${id} ${view.monId ?? ''} ${view.monTitle ?? view.title}`.replace(/\s+/g, ' ');
@@ -284,7 +285,7 @@ export function incidentPages(deps: IncidentPagesDeps): Router {
 
   router.get('/incidents/:id/retro.md', async (req, res) => {
     const { id } = idParam.parse(req.params);
-    const ctx = await loadIncidentContext(db, id);
+    const ctx = await loadIncidentContext(db, id, pins);
     const routing = deps.routing();
     const markdown = retroMarkdown({
       incident: ctx.incident,
@@ -324,7 +325,7 @@ export function incidentPages(deps: IncidentPagesDeps): Router {
   router.post('/incidents/:id/steps/:stepKey', async (req: Request, res) => {
     const { id, stepKey } = stepParams.parse(req.params);
     const { checked } = checkForm.parse(req.body);
-    const ctx = await loadIncidentContext(db, id);
+    const ctx = await loadIncidentContext(db, id, pins);
     await setStepCheck(db, { subject: { incidentId: id }, runbook: requireRunbook(ctx), key: stepKey, checked, by: formActor(res), now: clock.now() });
     backTo(res, `/incidents/${id}`, anchorOf(stepKey));
   });

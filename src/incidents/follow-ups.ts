@@ -1,6 +1,8 @@
 // The post-incident checklist: rows made from the pinned runbook's Post-Incident section when the incident resolves
 // (incident-store createFollowUps), ticked off afterwards — each change also a timeline event.
+import type { Selectable } from 'kysely';
 import type { Db, Executor } from '../db/create-db.js';
+import type { FollowUpsTable } from '../db/schema.js';
 import { notFound } from '../http/http-error.js';
 import { appendTimeline, lockIncident } from './incident-store.js';
 
@@ -13,9 +15,13 @@ export interface FollowUp {
   doneAt: Date | null;
 }
 
+export function followUpOf(r: Pick<Selectable<FollowUpsTable>, 'item_key' | 'text' | 'created_at' | 'done' | 'done_by' | 'done_at'>): FollowUp {
+  return { key: r.item_key, text: r.text, createdAt: r.created_at, done: r.done, doneBy: r.done_by, doneAt: r.done_at };
+}
+
 export async function listFollowUps(db: Executor, incidentId: number): Promise<FollowUp[]> {
   const rows = await db.selectFrom('follow_ups').selectAll().where('incident_id', '=', incidentId).orderBy('id').execute();
-  return rows.map((r) => ({ key: r.item_key, text: r.text, createdAt: r.created_at, done: r.done, doneBy: r.done_by, doneAt: r.done_at }));
+  return rows.map(followUpOf);
 }
 
 export interface SetFollowUpResult {

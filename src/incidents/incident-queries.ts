@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Executor } from '../db/create-db.js';
-import type { AlertInstance, Incident, IncidentEvent } from '../db/schema.js';
+import type { AlertInstance, FollowUpsTable, Incident, IncidentEvent, StepChecksTable } from '../db/schema.js';
 
 export type IncidentFilter = 'open' | 'acknowledged' | 'resolved' | 'triggered' | 'all';
 
@@ -75,6 +75,57 @@ export async function getIncident(db: Executor, id: number): Promise<IncidentDet
     db.selectFrom('incident_events').selectAll().where('incident_id', '=', id).orderBy('id').execute(),
   ]);
   return { incident, alerts, timeline };
+}
+
+export interface IncidentWork extends IncidentDetail {
+  /** The incident's `step_checks` rows. */
+  checks: Selectable<StepChecksTable>[];
+  /** Its `follow_ups` rows, in the order they were made. */
+  followUps: Selectable<FollowUpsTable>[];
+}
+
+type JsonRow = Record<string, unknown>;
+
+/** Rows that came through json_agg carry their timestamps as ISO strings: back to Dates, as the driver reads columns. */
+function withDates<T>(rows: JsonRow[], columns: readonly string[]): T[] {
+  for (const row of rows) {
+    for (const column of columns) {
+      const value = row[column];
+      if (typeof value === 'string') row[column] = new Date(value);
+    }
+  }
+  return rows as T[];
+}
+
+// Every timestamptz column of the aggregated tables (test/http/incident-work.test.ts compares against plain selects).
+const ALERT_DATES = ['starts_at', 'last_event_at', 'first_seen_at', 'last_seen_at'] as const;
+const EVENT_DATES = ['at'] as const;
+const CHECK_DATES = ['checked_at'] as const;
+const FOLLOW_UP_DATES = ['created_at', 'done_at'] as const;
+
+/**
+ * The incident with everything the incident page shows of it (alerts, timeline, step checks, follow-ups) in one
+ * statement: one round trip instead of three rounds of five, and one snapshot of it all.
+ */
+export async function getIncidentWork(db: Executor, id: number): Promise<IncidentWork | null> {
+  const { rows } = await sql<Incident & { work_alerts: JsonRow[]; work_timeline: JsonRow[]; work_checks: JsonRow[]; work_follow_ups: JsonRow[] }>`
+    select i.*,
+      coalesce((select json_agg(a order by a.first_seen_at, a.id) from alert_instances a where a.incident_id = i.id), '[]') as work_alerts,
+      coalesce((select json_agg(e order by e.id) from incident_events e where e.incident_id = i.id), '[]') as work_timeline,
+      coalesce((select json_agg(c order by c.id) from step_checks c where c.incident_id = i.id), '[]') as work_checks,
+      coalesce((select json_agg(f order by f.id) from follow_ups f where f.incident_id = i.id), '[]') as work_follow_ups
+    from incidents i where i.id = ${id}
+  `.execute(db);
+  const row = rows[0];
+  if (!row) return null;
+  const { work_alerts, work_timeline, work_checks, work_follow_ups, ...incident } = row;
+  return {
+    incident,
+    alerts: withDates<AlertInstance>(work_alerts, ALERT_DATES),
+    timeline: withDates<IncidentEvent>(work_timeline, EVENT_DATES),
+    checks: withDates<Selectable<StepChecksTable>>(work_checks, CHECK_DATES),
+    followUps: withDates<Selectable<FollowUpsTable>>(work_follow_ups, FOLLOW_UP_DATES),
+  };
 }
 
 export function incidentJson(detail: IncidentDetail) {

@@ -2,7 +2,9 @@
 // or a drill. The current state is one row per subject and key in `step_checks`; for incidents every change is also a
 // timeline event (`step_checked` / `step_unchecked`) with who, when, the key and the item's text, so the retro has
 // the whole history.
+import type { Selectable } from 'kysely';
 import type { Db, Executor, Tx } from '../db/create-db.js';
+import type { StepChecksTable } from '../db/schema.js';
 import { HttpError, notFound } from '../http/http-error.js';
 import type { Runbook, Step } from '../runbooks/runbook.js';
 import { appendTimeline, lockIncident } from './incident-store.js';
@@ -62,9 +64,14 @@ export function blockingCheckpoint(runbook: Runbook, checks: ReadonlyMap<string,
 const subjectColumn = (subject: StepSubject) => ('incidentId' in subject ? ('incident_id' as const) : ('drill_id' as const));
 const subjectId = (subject: StepSubject) => ('incidentId' in subject ? subject.incidentId : subject.drillId);
 
+/** The current state of a subject's boxes, from its `step_checks` rows. */
+export function stepChecksOf(rows: readonly Pick<Selectable<StepChecksTable>, 'step_key' | 'checked' | 'checked_by' | 'checked_at'>[]): Map<string, StepCheck> {
+  return new Map(rows.map((r) => [r.step_key, { key: r.step_key, checked: r.checked, by: r.checked_by, at: r.checked_at }]));
+}
+
 export async function loadStepChecks(db: Executor, subject: StepSubject): Promise<Map<string, StepCheck>> {
   const rows = await db.selectFrom('step_checks').selectAll().where(subjectColumn(subject), '=', subjectId(subject)).execute();
-  return new Map(rows.map((r) => [r.step_key, { key: r.step_key, checked: r.checked, by: r.checked_by, at: r.checked_at }]));
+  return stepChecksOf(rows);
 }
 
 export interface SetStepCheckInput {
