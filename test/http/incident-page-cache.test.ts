@@ -67,7 +67,7 @@ const webhook = (body: string) => request(service.app).post('/webhooks/alertmana
 const page = async (id: number) => (await request(service.app).get(`/incidents/${id}`).set('Accept', 'text/html').expect(200)).text;
 const open = async (fingerprint: string, monId: string, instance: string, summary = 'Host checks') =>
   incidentIdOf(await webhook(alertmanagerBody([{ fingerprint, monId, labels: { instance }, annotations: { summary } }])).expect(202));
-const json = (path: string, body: unknown) => request(service.app).post(path).set('Content-Type', 'application/json').send(body);
+const json = (path: string, body: object) => request(service.app).post(path).set('Content-Type', 'application/json').send(body);
 
 beforeAll(async () => {
   database = await createTestDatabase();
