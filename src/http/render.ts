@@ -77,20 +77,34 @@ export interface Renderer {
   render(name: string, view: Record<string, unknown>): string;
 }
 
+type CompileOptions = NonNullable<Parameters<typeof Handlebars.compile>[1]>;
+
+const HELPERS: Record<string, Handlebars.HelperDelegate> = {
+  eq: (a: unknown, b: unknown) => a === b,
+  not: (a: unknown) => !a,
+  or: (...args: unknown[]) => args.slice(0, -1).some(Boolean),
+  and: (...args: unknown[]) => args.slice(0, -1).every(Boolean),
+  inc: (n: unknown) => Number(n) + 1,
+  plural: (n: unknown, word: unknown) => `${Number(n)} ${String(word)}${Number(n) === 1 ? '' : 's'}`,
+};
+
 export function createRenderer(options: { templatesDir?: string } = {}): Renderer {
   const dir = options.templatesDir ?? TEMPLATES_DIR;
   const hbs = Handlebars.create();
-  hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-  hbs.registerHelper('not', (a: unknown) => !a);
-  hbs.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
-  hbs.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
-  hbs.registerHelper('inc', (n: unknown) => Number(n) + 1);
-  hbs.registerHelper('plural', (n: unknown, word: unknown) => `${Number(n)} ${String(word)}${Number(n) === 1 ? '' : 's'}`);
+  for (const [name, helper] of Object.entries(HELPERS)) hbs.registerHelper(name, helper);
+  // Every helper is known at compile time, so a plain {{name}} compiles to a property read instead of a helper lookup
+  // first (most of the page's mustaches); an unknown helper in a template is a compile error. Partials get the very
+  // options the templates have (they used to inherit them from the first template that invoked them).
+  const compileOptions: CompileOptions = {
+    preventIndent: true,
+    knownHelpers: Object.fromEntries(Object.keys(HELPERS).map((name) => [name, true])),
+    knownHelpersOnly: true,
+  };
 
   const partialsDir = path.join(dir, 'partials');
   if (fs.existsSync(partialsDir)) {
     for (const file of fs.readdirSync(partialsDir)) {
-      if (file.endsWith('.hbs')) hbs.registerPartial(file.slice(0, -4), fs.readFileSync(path.join(partialsDir, file), 'utf8'));
+      if (file.endsWith('.hbs')) hbs.registerPartial(file.slice(0, -4), hbs.compile(fs.readFileSync(path.join(partialsDir, file), 'utf8'), compileOptions));
     }
   }
   const cache = new Map<string, Handlebars.TemplateDelegate>();
@@ -98,7 +112,7 @@ export function createRenderer(options: { templatesDir?: string } = {}): Rendere
     let compiled = cache.get(name);
     if (!compiled) {
       if (!/^[\w-]+$/.test(name)) throw new Error(`bad template name ${name}`);
-      compiled = hbs.compile(fs.readFileSync(path.join(dir, `${name}.hbs`), 'utf8'), { preventIndent: true });
+      compiled = hbs.compile(fs.readFileSync(path.join(dir, `${name}.hbs`), 'utf8'), compileOptions);
       cache.set(name, compiled);
     }
     return compiled;
@@ -126,7 +140,11 @@ export function createRenderer(options: { templatesDir?: string } = {}): Rendere
         refreshSeconds: opts.refreshSeconds ?? null,
         nav: NAV.map((item) => ({ ...item, active: item.section === opts.section })),
       });
-      res.status(opts.status ?? 200).type('html').send(html);
+      // Sent without res.send's ETag: a page is made per request (form token, times relative to now), so a SHA-1 over
+      // its ~80 KB would only cost CPU and never spare a browser the body. Nothing else of res.send applies to a page.
+      const bytes = Buffer.from(html, 'utf8');
+      res.status(opts.status ?? 200).type('html').setHeader('Content-Length', bytes.length);
+      res.end(bytes);
     },
   };
 }
