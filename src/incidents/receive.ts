@@ -1,11 +1,15 @@
 import { sql } from 'kysely';
 import type { Alert, Source } from '../alerts/alert.js';
 import type { Db, Tx } from '../db/create-db.js';
+import { PREPARED_MARK } from '../db/prepared-statements.js';
 import type { Incident } from '../db/schema.js';
 import { pinRunbook } from './runbook-pin.js';
 import type { Route, Routing } from './routing.js';
 import { acknowledge, openedState, reopen, resolve, type IncidentState, type TimelineEntry } from './transitions.js';
 import { createFollowUps, fromState, toState } from './incident-store.js';
+
+const PREPARED = sql.raw(PREPARED_MARK);
+const BODY_SEPARATOR = '\u001e';
 
 /** One authenticated, parsed webhook delivery, waiting to be applied. */
 export interface Delivery {
@@ -95,13 +99,16 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
 
   // One statement: which deliveries the inbox already has, and the open incidents of the others' groups, locked in key
   // order (so two replicas touching the same incidents never deadlock) and stamped with this batch's time.
+  // Inbox and instance look-ups are LATERAL … LIMIT 1 (at most one row by their unique keys) so each key is an index
+  // probe: as a join the planner, guessing 100 input rows, hash-joins over a scan of the whole table until it is large,
+  // a cost that grew with every alert ever received.
   const lookup = primaries.map((i) => {
     const d = deliveries[i]!;
     return { source: d.source, key: d.deliveryKey, groups: [...new Set(d.alerts.map(groupKeyOf))] };
   });
   const { rows: found } = await sql<{ kind: 'known' | 'incident'; row: Record<string, unknown> }>`
-    with d as (select * from json_to_recordset(${JSON.stringify(lookup)}::json) as t(source text, key text, groups text[])),
-    known as (select d.source, d.key from d join alert_events a on a.source = d.source and a.delivery_key = d.key),
+    ${PREPARED} with d as (select * from json_to_recordset(${JSON.stringify(lookup)}::json) as t(source text, key text, groups text[])),
+    known as (select d.source, d.key from d cross join lateral (select from alert_events a where a.source = d.source and a.delivery_key = d.key limit 1) hit),
     wanted as (select distinct unnest(d.groups) as group_key from d where not exists (select 1 from known k where k.source = d.source and k.key = d.key)),
     locked as materialized (
       select id from incidents where group_key in (select group_key from wanted) and status <> 'resolved' order by group_key for update
@@ -254,26 +261,26 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
         from rows from (json_to_recordset(${JSON.stringify(timeline)}::json) as (incident_id bigint, kind text, actor text, data jsonb)) with ordinality as t(incident_id, kind, actor, data, ord)
         order by ord)`);
     }
+    // Always present (often empty), so the statement's text stays the same and it stays prepared.
     const touched = [...states.values()].filter((s) => !s.changed && !stamped.has(s.incident.id)).map((s) => s.incident.id);
-    if (touched.length) {
-      writes.push(sql`touched as (update incidents set last_alert_at = ${ctx.now}::timestamptz, updated_at = ${ctx.now}::timestamptz where id = any(${touched}::bigint[]))`);
-    }
-    // Raw bodies go as parameters of their own, sent and stored as they are: inside the JSON they would be escaped here and
-    // unescaped by the server, the costliest part of the statement.
+    writes.push(sql`touched as (update incidents set last_alert_at = ${ctx.now}::timestamptz, updated_at = ${ctx.now}::timestamptz where id = any(${touched}::bigint[]))`);
+    // Raw bodies travel as one parameter, as they are, joined by U+001E: inside the JSON they would be escaped here and
+    // unescaped by the server (the costliest part of the statement), and one parameter each would make the statement's
+    // text depend on the batch size. Every body here parsed as JSON, and JSON text never holds a raw control character.
     const inbox = JSON.stringify(
       fresh.map((i) => {
         const d = deliveries[i]!;
         return { source: d.source, delivery_key: d.deliveryKey, received_at: d.receivedAt.toISOString(), headers: d.headers, alert_count: d.alerts.length, incident_ids: outcomes[i]!.incidentIds };
       }),
     );
-    const bodies = sql.join(fresh.map((i) => sql`${deliveries[i]!.rawBody}`));
+    const bodies = fresh.map((i) => deliveries[i]!.rawBody).join(BODY_SEPARATOR);
     await sql`
-      ${writes.length ? sql`with ${sql.join(writes)}` : sql``}
+      ${PREPARED} with ${sql.join(writes)}
       insert into alert_events (source, delivery_key, received_at, raw_body, headers, alert_count, incident_ids)
       select t.source, t.delivery_key, t.received_at, b.raw_body, t.headers, t.alert_count, t.incident_ids
       from rows from (json_to_recordset(${inbox}::json) as (source text, delivery_key text, received_at timestamptz, headers jsonb, alert_count integer, incident_ids jsonb))
            with ordinality as t(source, delivery_key, received_at, headers, alert_count, incident_ids, ord)
-      join unnest(array[${bodies}]::text[]) with ordinality as b(raw_body, ord) on b.ord = t.ord
+      join string_to_table(${bodies}::text, ${BODY_SEPARATOR}) with ordinality as b(raw_body, ord) on b.ord = t.ord
       order by t.ord`
       .execute(tx)
       .catch((error: unknown) => {
@@ -452,7 +459,9 @@ function instanceCtes(items: InstanceItem[], now: Date) {
     ),
     prior as (
       select i.ord, a.status, a.last_event_at
-      from input i join alert_instances a on a.incident_id = i.incident_id and a.source = i.source and a.fingerprint = i.fingerprint
+      from input i cross join lateral (
+        select status, last_event_at from alert_instances a where a.incident_id = i.incident_id and a.source = i.source and a.fingerprint = i.fingerprint limit 1
+      ) a
     ),
     upsert as (
       insert into alert_instances (incident_id, source, fingerprint, mon_id, status, title, labels, values, url, starts_at, last_event_at, first_seen_at, last_seen_at)
