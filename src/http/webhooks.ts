@@ -32,6 +32,18 @@ const isSource = (s: string): s is Source => (SOURCES as readonly string[]).incl
 
 const JSON_CONTENT_TYPE = /^application\/([\w.+-]*\+)?json\b/i;
 
+// PostgreSQL's text and jsonb cannot hold U+0000: a string that has one would fail its transaction on every retry.
+const NUL_STAND_IN = '\uFFFD';
+
+/** JSON.parse's reviver for a body that escapes a U+0000 (`\u0000`): every string and key gets U+FFFD instead. */
+function withoutNul(_key: string, value: unknown): unknown {
+  if (typeof value === 'string') return value.replaceAll('\0', NUL_STAND_IN);
+  if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).some((k) => k.includes('\0'))) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replaceAll('\0', NUL_STAND_IN), v]));
+  }
+  return value;
+}
+
 /** Answers JSON with plain node:http calls, so the same route serves Express and the bare server's fast path. */
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -89,7 +101,7 @@ export function webhookRoute(deps: WebhookDeps): WebhookRoute {
     const reject = async (reason: string, details: Record<string, unknown> = {}) => {
       count('rejected');
       try {
-        await deps.db.insertInto('rejected_deliveries').values({ source, received_at: receivedAt, status_code: 400, reason, raw_body: text, headers: JSON.stringify(headers) }).execute();
+        await deps.db.insertInto('rejected_deliveries').values({ source, received_at: receivedAt, status_code: 400, reason, raw_body: text.replaceAll('\0', NUL_STAND_IN), headers: JSON.stringify(headers) }).execute();
       } catch (error) {
         deps.logger.error({ err: error, source }, 'could not keep a rejected delivery');
       }
@@ -108,7 +120,7 @@ export function webhookRoute(deps: WebhookDeps): WebhookRoute {
     }
     let body: unknown;
     try {
-      body = JSON.parse(text);
+      body = text.includes('\\u0000') ? JSON.parse(text, withoutNul) : JSON.parse(text);
     } catch (error) {
       await reject(`body is not valid JSON: ${(error as Error).message}`);
       return;
