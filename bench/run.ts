@@ -14,8 +14,8 @@ import { generatedSection, resultsTable, ratioTable, spliceBenchmarks, targetChe
 import { peerLoad, serviceSession, type BenchOptions, type LoadScenario, type Measurement, type ScenarioName } from './lib/scenarios.js';
 import { startSink } from './lib/sink.js';
 
-const ALL: ScenarioName[] = ['ingest', 'ingest-50', 'ingest-open', 'ingest-open-light', 'storm', 'batch', 'page', 'timers'];
-const QUICK: ScenarioName[] = ['ingest', 'ingest-open', 'storm', 'batch', 'page', 'timers'];
+const ALL: ScenarioName[] = ['ingest', 'ingest-50', 'ingest-open', 'ingest-open-light', 'storm', 'batch', 'page', 'page-open', 'timers'];
+const QUICK: ScenarioName[] = ['ingest', 'ingest-open', 'storm', 'batch', 'page', 'page-open', 'timers'];
 const PEER_SCENARIOS: LoadScenario[] = ['ingest', 'ingest-50', 'ingest-open', 'ingest-open-light', 'storm', 'batch'];
 
 interface Args {
