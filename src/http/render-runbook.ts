@@ -1,6 +1,7 @@
 // A runbook as the responder sees it: markdown rendered with raw HTML disabled, `{{alert.labels.x}}` references filled
 // from the alert (escaped), `<placeholder>`s highlighted for the responder to fill, and every checkbox with who/when.
 // Shared by the incident page, the catalog page (read-only) and the drill page (templates/partials/runbook-steps.hbs).
+import Handlebars from 'handlebars';
 import MarkdownIt from 'markdown-it';
 import type { Runbook } from '../runbooks/runbook.js';
 import { blockingCheckpoint, checkpointKey, stepTimings, type StepCheck, type StepTiming } from '../incidents/step-checks.js';
@@ -392,4 +393,95 @@ export function runbookView(runbook: Runbook, options: RunbookViewOptions): Runb
     postIncident: runbook.postIncident.map((p) => inline(p.text)),
     progress: { done, total, percent: total ? Math.round((done / total) * 100) : 0 },
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The runbook with its checkboxes as HTML (the `runbook-steps` partial, used by the incident, catalog and drill pages).
+// Written out here rather than as a template: it is most of an incident page (a 20-step runbook is ~85 checkboxes),
+// and handlebars spent more CPU on it than everything else a page does. The output is exactly what the partial made
+// (whitespace included); every value is escaped as handlebars escapes `{{value}}`, and only Html passes as it is.
+
+type Stash = string | number | null | undefined | Html;
+/** `{{value}}`: handlebars' own escaping (it also escapes `=` and backticks), Html as it is, null and undefined empty. */
+const esc = (value: Stash): string => Handlebars.Utils.escapeExpression(value as string);
+
+function checkItemHtml(item: CheckView, base: string | null, interactive: boolean, csrfToken: string): string {
+  let html = `<li class="check kind-${esc(item.kind)}${item.checked ? ' is-checked' : ''}${item.locked ? ' is-locked' : ''}" id="${esc(item.anchor)}">\n`;
+  html += interactive
+    ? `  <form method="post" action="${esc(base)}/steps/${esc(item.key)}" class="check-form">\n` +
+      `    <input type="hidden" name="_csrf" value="${esc(csrfToken)}">\n` +
+      `    <input type="hidden" name="checked" value="${esc(item.next)}">\n` +
+      `    <button type="submit" class="box" aria-pressed="${item.checked ? 'true' : 'false'}"${item.locked ? ' disabled title="Confirm the manual checkpoint first"' : ''}><span class="visually-hidden">${item.checked ? 'Untick' : 'Tick'}: ${esc(item.label)}</span></button>\n` +
+      '  </form>\n'
+    : '  <span class="box box-static" aria-hidden="true"></span>\n';
+  html += '  <div class="check-body">\n';
+  html += `    <span class="check-text">${esc(item.html)}</span>\n`;
+  html += `    ${item.checked ? `<span class="check-meta"><span class="visually-hidden">Ticked by </span>${esc(item.by)} · <time datetime="${esc(item.atIso)}">${esc(item.atText)}</time></span>` : ''}\n`;
+  return `${html}  </div>\n</li>\n`;
+}
+
+// Concatenated, not joined: the page is flattened once when it is encoded, instead of once per step and once more there.
+const concat = (parts: string[]) => {
+  let html = '';
+  for (const part of parts) html += part;
+  return html;
+};
+
+function stepHtml(step: StepView, view: RunbookView, csrfToken: string): string {
+  const item = (c: CheckView) => checkItemHtml(c, view.actionBase, view.interactive, csrfToken);
+  const parts: string[] = [];
+  parts.push(
+    `  <li class="step${step.done.checked ? ' is-done' : ''}${step.current ? ' is-current' : ''}${step.locked ? ' is-locked' : ''}" id="${esc(step.anchor)}">\n`,
+    '    <header class="step-head">\n',
+    `      <span class="step-no" aria-hidden="true">${esc(step.number)}</span>\n`,
+    `      <h3><span class="visually-hidden">Step ${esc(step.number)}: </span>${esc(step.titleHtml)}</h3>\n`,
+  );
+  const t = step.timing;
+  if (t) {
+    parts.push(
+      `      <span class="timing t-${esc(t.state)}"${t.startedIso ? ` data-timer data-started="${esc(t.startedIso)}" data-expected-ms="${esc(t.expectedMs)}" data-max-ms="${esc(t.maxMs)}"` : ''}>\n`,
+      `        ${t.actualText ? `<span class="timing-actual">${esc(t.actualText)}</span>` : ''}\n`,
+      `        ${t.expectedText ? `<span class="timing-expected">${t.actualText ? 'of ' : ''}${esc(t.expectedText)}${t.maxText ? ` (max ${esc(t.maxText)})` : ''}</span>` : ''}\n`,
+      `        ${t.note ? `<span class="timing-note">${esc(t.note)}</span>` : ''}\n`,
+      '      </span>\n',
+    );
+  }
+  parts.push(
+    '    </header>\n',
+    `    ${step.locked ? `<p class="locked-note">Waiting for the manual checkpoint of step ${esc(step.lockedBy)} to be confirmed.</p>` : ''}\n`,
+    `    ${step.proseHtml ? `<div class="prose">${esc(step.proseHtml)}</div>` : ''}\n`,
+  );
+  for (const c of step.commands) {
+    parts.push(
+      '    <figure class="command">\n',
+      `      <figcaption>Command${c.lang ? ` <span class="lang">${esc(c.lang)}</span>` : ''}</figcaption>\n`,
+      `      <pre><code>${esc(c.html)}</code></pre>\n`,
+      '    </figure>\n',
+    );
+  }
+  if (step.rollback) {
+    parts.push('    <figure class="command rollback">\n', '      <figcaption>Rollback</figcaption>\n', `      <pre><code>${esc(step.rollback.html)}</code></pre>\n`, '    </figure>\n');
+  }
+  if (step.verification.length) {
+    parts.push('    <h4 class="verify-h">Verification</h4>\n', '    <ul class="checklist">\n', `      ${concat(step.verification.map(item))}\n`, '    </ul>\n');
+  }
+  parts.push('    <ul class="checklist step-end">\n', `      ${step.checkpoint ? item(step.checkpoint) : ''}\n`, `      ${item(step.done)}`, '    </ul>\n', '  </li>\n');
+  return concat(parts);
+}
+
+/** The prerequisites and steps of a runbook view with their forms (`csrfToken`: the page's form token). */
+export function runbookStepsHtml(view: RunbookView, csrfToken: string): Html {
+  const parts: string[] = [];
+  if (view.prerequisites.length) {
+    const items = concat(view.prerequisites.map((p) => checkItemHtml(p, view.actionBase, view.interactive, csrfToken)));
+    parts.push('<section class="prereqs" aria-label="Prerequisites">\n', '  <h3>Prerequisites</h3>\n', '  <ul class="checklist">\n', `    ${items}\n`, '  </ul>\n', '</section>\n');
+  }
+  if (view.steps.length) {
+    parts.push('<ol class="steps">\n');
+    for (const step of view.steps) parts.push(stepHtml(step, view, csrfToken));
+    parts.push('</ol>\n');
+  } else {
+    parts.push('<p class="empty">This runbook has no procedure steps.</p>\n');
+  }
+  return trustedHtml(concat(parts));
 }

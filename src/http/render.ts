@@ -11,6 +11,7 @@ import type { Response } from 'express';
 import Handlebars from 'handlebars';
 import { PROJECT_ROOT } from '../project-root.js';
 import { utcMinute } from './render-format.js';
+import { runbookStepsHtml, type RunbookView } from './render-runbook.js';
 
 export const TEMPLATES_DIR = path.join(PROJECT_ROOT, 'templates');
 export const STATIC_DIR = path.join(PROJECT_ROOT, 'static');
@@ -86,6 +87,7 @@ const HELPERS: Record<string, Handlebars.HelperDelegate> = {
   and: (...args: unknown[]) => args.slice(0, -1).every(Boolean),
   inc: (n: unknown) => Number(n) + 1,
   plural: (n: unknown, word: unknown) => `${Number(n)} ${String(word)}${Number(n) === 1 ? '' : 's'}`,
+  runbookSteps: (view: RunbookView, options: Handlebars.HelperOptions) => runbookStepsHtml(view, String((options.data as { root?: { csrfToken?: unknown } }).root?.csrfToken ?? '')),
 };
 
 export function createRenderer(options: { templatesDir?: string } = {}): Renderer {

@@ -51,6 +51,7 @@ Nothing more.
 
 Verification:
 - [ ] All good
+- [ ] Raw <b>markup</b> & "quotes" stay text
 
 ## Escalation
 - **When to escalate**: {{alert.labels.instance}} stays down
@@ -102,6 +103,10 @@ describe('incident pages that share a pinned runbook', () => {
       expect(html).toContain(`alt="graph of ${mine}"`);
       expect(html).toContain('href="https://grafana.example.com/d/host?var-host=%7B%7Balert.labels.instance%7D%7D"');
       expect(html).toContain('src="https://grafana.example.com/render/%7B%7Balert.labels.instance%7D%7D.png"');
+      // A checkbox's label and text are the runbook's words as text, never markup.
+      expect(html).toContain('<span class="visually-hidden">Tick: Raw &lt;b&gt;markup&lt;/b&gt; &amp; &quot;quotes&quot; stay text</span>');
+      expect(html).toContain('<span class="check-text">Raw &lt;b&gt;markup&lt;/b&gt; &amp; &quot;quotes&quot; stay text</span>');
+      expect(html).not.toContain('<b>markup');
     }
   });
 
