@@ -1,5 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { Executor } from '../db/create-db.js';
+import { PREPARED_MARK } from '../db/prepared-statements.js';
 import type { AlertInstance, FollowUpsTable, Incident, IncidentEvent, StepChecksTable } from '../db/schema.js';
 
 export type IncidentFilter = 'open' | 'acknowledged' | 'resolved' | 'triggered' | 'all';
@@ -98,6 +99,9 @@ function withDates<T>(rows: JsonRow[], columns: readonly string[]): T[] {
 }
 
 // Every timestamptz column of the aggregated tables (test/http/incident-work.test.ts compares against plain selects).
+// Every page view runs it: named and prepared, it is parsed and planned once per connection.
+const PREPARED = sql.raw(PREPARED_MARK);
+
 const ALERT_DATES = ['starts_at', 'last_event_at', 'first_seen_at', 'last_seen_at'] as const;
 const EVENT_DATES = ['at'] as const;
 const CHECK_DATES = ['checked_at'] as const;
@@ -109,7 +113,7 @@ const FOLLOW_UP_DATES = ['created_at', 'done_at'] as const;
  */
 export async function getIncidentWork(db: Executor, id: number): Promise<IncidentWork | null> {
   const { rows } = await sql<Incident & { work_alerts: JsonRow[]; work_timeline: JsonRow[]; work_checks: JsonRow[]; work_follow_ups: JsonRow[] }>`
-    select i.*,
+    ${PREPARED} select i.*,
       coalesce((select json_agg(a order by a.first_seen_at, a.id) from alert_instances a where a.incident_id = i.id), '[]') as work_alerts,
       coalesce((select json_agg(e order by e.id) from incident_events e where e.incident_id = i.id), '[]') as work_timeline,
       coalesce((select json_agg(c order by c.id) from step_checks c where c.incident_id = i.id), '[]') as work_checks,
