@@ -102,6 +102,7 @@ function withDates<T>(rows: JsonRow[], columns: readonly string[]): T[] {
 // Every page view runs it: named and prepared, it is parsed and planned once per connection.
 const PREPARED = sql.raw(PREPARED_MARK);
 
+const INCIDENT_DATES = ['next_escalation_at', 'opened_at', 'acknowledged_at', 'resolved_at', 'last_reopened_at', 'last_alert_at', 'updated_at'] as const;
 const ALERT_DATES = ['starts_at', 'last_event_at', 'first_seen_at', 'last_seen_at'] as const;
 const EVENT_DATES = ['at'] as const;
 const CHECK_DATES = ['checked_at'] as const;
@@ -112,8 +113,10 @@ const FOLLOW_UP_DATES = ['created_at', 'done_at'] as const;
  * statement: one round trip instead of three rounds of five, and one snapshot of it all.
  */
 export async function getIncidentWork(db: Executor, id: number): Promise<IncidentWork | null> {
-  const { rows } = await sql<Incident & { work_alerts: JsonRow[]; work_timeline: JsonRow[]; work_checks: JsonRow[]; work_follow_ups: JsonRow[] }>`
-    ${PREPARED} select i.*,
+  // The incident as one json column, not i.*: a prepared statement whose result columns change (a migration adds one
+  // while this replica runs) fails with "cached plan must not change result type" until the connection is replaced.
+  const { rows } = await sql<{ work_incident: JsonRow; work_alerts: JsonRow[]; work_timeline: JsonRow[]; work_checks: JsonRow[]; work_follow_ups: JsonRow[] }>`
+    ${PREPARED} select to_json(i) as work_incident,
       coalesce((select json_agg(a order by a.first_seen_at, a.id) from alert_instances a where a.incident_id = i.id), '[]') as work_alerts,
       coalesce((select json_agg(e order by e.id) from incident_events e where e.incident_id = i.id), '[]') as work_timeline,
       coalesce((select json_agg(c order by c.id) from step_checks c where c.incident_id = i.id), '[]') as work_checks,
@@ -122,9 +125,9 @@ export async function getIncidentWork(db: Executor, id: number): Promise<Inciden
   `.execute(db);
   const row = rows[0];
   if (!row) return null;
-  const { work_alerts, work_timeline, work_checks, work_follow_ups, ...incident } = row;
+  const { work_incident, work_alerts, work_timeline, work_checks, work_follow_ups } = row;
   return {
-    incident,
+    incident: withDates<Incident>([work_incident], INCIDENT_DATES)[0]!,
     alerts: withDates<AlertInstance>(work_alerts, ALERT_DATES),
     timeline: withDates<IncidentEvent>(work_timeline, EVENT_DATES),
     checks: withDates<Selectable<StepChecksTable>>(work_checks, CHECK_DATES),
