@@ -56,7 +56,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_BODY_BYTES: positiveInt(1_048_576),
   DB_POOL_SIZE: positiveInt(10),
-  BATCH_MAX_WAIT: durationSchema.prefault('2ms'),
+  BATCH_MAX_WAIT: durationSchema.prefault('5ms'),
   BATCH_MAX_SIZE: positiveInt(200),
   REOPEN_WINDOW: durationSchema.prefault('30m'),
   FLAPPING_AFTER: positiveInt(3),

@@ -24,16 +24,17 @@ describe('configuration from the environment', () => {
     expect(config.reopenWindowMs).toBe(30 * 60_000);
     expect(config.escalationTickMs).toBe(1000);
     expect(config.maxBodyBytes).toBe(1_048_576);
+    expect(config.batch).toEqual({ maxWaitMs: 5, maxSize: 200 });
     expect(config.report).toEqual({ cron: '0 9 * * 1', timeZone: 'UTC', contacts: [] });
     expect(config.webhooks.grafanaSignatureHeader).toBe('X-Grafana-Alerting-Signature');
   });
 
   it('reads durations in the one format (500ms, 30s, 5m, 2h, 30d)', () => {
-    const config = loadConfig({ ESCALATION_TICK: '500ms', REOPEN_WINDOW: '2h', NOTIFY_TIMEOUT: '30s', BATCH_MAX_WAIT: '5ms' });
+    const config = loadConfig({ ESCALATION_TICK: '500ms', REOPEN_WINDOW: '2h', NOTIFY_TIMEOUT: '30s', BATCH_MAX_WAIT: '12ms' });
     expect(config.escalationTickMs).toBe(500);
     expect(config.reopenWindowMs).toBe(7_200_000);
     expect(config.notify.timeoutMs).toBe(30_000);
-    expect(config.batch.maxWaitMs).toBe(5);
+    expect(config.batch.maxWaitMs).toBe(12);
   });
 
   it('reports one clear line per problem', () => {
