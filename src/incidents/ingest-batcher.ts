@@ -13,6 +13,8 @@ export interface IngestBatcherOptions {
   /** Applies deliveries in one transaction and returns one outcome per delivery, in order; resolves only after commit. */
   commit: (deliveries: Delivery[]) => Promise<DeliveryOutcome[]>;
   maxWaitMs: number;
+  /** A batch also leaves once nothing new has arrived for this long; a third of maxWaitMs unless given. */
+  quietMs?: number;
   maxSize: number;
   /** Transactions in flight at once; more than one only helps on a real PostgreSQL with several connections. */
   concurrency: number;
@@ -27,8 +29,9 @@ export interface IngestBatcher {
 
 /**
  * Group commit: deliveries that arrive together share one transaction. A batch leaves when its oldest delivery has waited
- * `maxWaitMs` or `maxSize` deliveries are queued, and at most `concurrency` transactions are in flight; what queues up
- * while they are busy leaves as soon as one is free (it has waited long enough by then). A batch has a fixed cost (a few
+ * `maxWaitMs`, when nothing new has arrived for a third of that, or when `maxSize` deliveries are queued, and at most
+ * `concurrency` transactions are in flight; what queues up while they are busy leaves when one is free and one of
+ * those holds. A batch has a fixed cost (a few
  * round trips, planning, the commit's flush) far above a delivery's, so under load this keeps batches large and the
  * service efficient, at a bounded wait when traffic is light.
  * Each caller's promise settles only after the commit that holds its delivery. When a batch fails for a reason other than
@@ -38,7 +41,11 @@ export function createIngestBatcher(options: IngestBatcherOptions): IngestBatche
   let queue: Pending[] = [];
   let timer: NodeJS.Timeout | null = null;
   let inFlight = 0;
+  let lastArrival = 0;
   const idle: (() => void)[] = [];
+  // Senders that wait for their answer (a fixed set of connections) have all sent once arrivals stop: waiting the
+  // rest of maxWaitMs then would only delay them. Steady traffic never goes this quiet and fills the whole wait.
+  const quietMs = options.quietMs ?? options.maxWaitMs / 3;
 
   const schedule = () => {
     if (timer) {
@@ -46,9 +53,11 @@ export function createIngestBatcher(options: IngestBatcherOptions): IngestBatche
       timer = null;
     }
     while (queue.length && inFlight < options.concurrency) {
-      const waited = performance.now() - queue[0]!.at;
-      if (queue.length < options.maxSize && waited < options.maxWaitMs) {
-        timer = setTimeout(schedule, Math.max(0, options.maxWaitMs - waited));
+      const now = performance.now();
+      const waited = now - queue[0]!.at;
+      const quiet = now - lastArrival;
+      if (queue.length < options.maxSize && waited < options.maxWaitMs && quiet < quietMs) {
+        timer = setTimeout(schedule, Math.max(0, Math.min(options.maxWaitMs - waited, quietMs - quiet)));
         return;
       }
       flush();
@@ -92,7 +101,8 @@ export function createIngestBatcher(options: IngestBatcherOptions): IngestBatche
   return {
     submit(delivery) {
       return new Promise<DeliveryOutcome>((resolve, reject) => {
-        queue.push({ at: performance.now(), delivery, resolve, reject });
+        lastArrival = performance.now();
+        queue.push({ at: lastArrival, delivery, resolve, reject });
         if (queue.length === 1 || queue.length >= options.maxSize) schedule();
       });
     },
