@@ -120,7 +120,7 @@ export async function startChild(command: string, args: string[], opts: { env: R
   };
 }
 
-/** The real `runbook-router serve`, as production runs it (node + tsx loader), quiet (LOG_LEVEL=warn). */
+/** The real `runbook-router serve`, as `npm start` runs it (the build in dist/), quiet (LOG_LEVEL=warn). */
 export async function startService(env: Record<string, string>, extraNodeArgs: string[] = []): Promise<Child> {
   const port = await freePort();
   return startChild(process.execPath, [...extraNodeArgs, path.join(ROOT, 'bin/runbook-router.js'), 'serve'], {

@@ -3,7 +3,7 @@ import type { Alert, Source } from '../alerts/alert.js';
 import type { Db, Tx } from '../db/create-db.js';
 import { PREPARED_MARK } from '../db/prepared-statements.js';
 import type { Incident } from '../db/schema.js';
-import { pinRunbook } from './runbook-pin.js';
+import { pinRunbooks } from './runbook-pin.js';
 import type { Route, Routing } from './routing.js';
 import { acknowledge, openedState, reopen, resolve, type IncidentState, type TimelineEntry } from './transitions.js';
 import { createFollowUps, fromState, toState } from './incident-store.js';
@@ -180,6 +180,10 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
       groups.get(incident.group_key)!.incident = incident;
       stamped.add(incident.id);
     }
+
+    // Runbooks of every incident this batch may open are pinned first, all at once (see pinRunbooks).
+    const opening = keys.map((k) => groups.get(k)!).filter((g) => !g.incident && g.route.runbook && g.alerts.some((a) => isActive(a.alert.status)));
+    await pinRunbooks(tx, opening.map((g) => g.route.runbook!), ctx.now);
 
     for (const key of keys) {
       const group = groups.get(key)!;
@@ -364,7 +368,8 @@ async function openOrReopen(
       return row;
     }
   } else {
-    const pinnedHash = route.runbook ? await pinRunbook(tx, route.runbook, ctx.now) : null;
+    // Pinned by applyDeliveries before any incident of the batch opened.
+    const pinnedHash = route.runbook?.hash ?? null;
     const state = openedState(ctx.now, policy, route.escalation.length);
     const row = await tx
       .insertInto('incidents')
