@@ -51,6 +51,12 @@ export function createMetrics() {
     buckets: [1, 2, 5, 10, 25, 50, 100, 200, 500],
     registers: [registry],
   });
+  const ingestBatches = new Counter({
+    name: 'runbook_router_ingest_batches_total',
+    help: 'Group-commit batches by how they were applied: single (one round trip, the common case) or transaction',
+    labelNames: ['path'] as const,
+    registers: [registry],
+  });
   const httpDuration = new Histogram({
     name: 'runbook_router_http_request_duration_seconds',
     help: 'HTTP request duration by route group and status class',
@@ -58,7 +64,7 @@ export function createMetrics() {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  return { registry, deliveries, alertsReceived, incidentsOpened, escalationsFired, timerLag, notificationsSent, outboxBacklog, batchSize, httpDuration };
+  return { registry, deliveries, alertsReceived, incidentsOpened, escalationsFired, timerLag, notificationsSent, outboxBacklog, batchSize, ingestBatches, httpDuration };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

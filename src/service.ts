@@ -87,6 +87,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     onBatch: (size) => metrics.batchSize.observe(size),
     commit: async (deliveries) => {
       const summary = await receiveBatch(db.db, deliveries, () => ({ routing: routing(), now: clock.now(), reopenWindowMs: config.reopenWindowMs, flappingAfter: config.flappingAfter }));
+      metrics.ingestBatches.inc({ path: summary.singleStatement ? 'single' : 'transaction' });
       for (const opened of summary.opened) {
         metrics.incidentsOpened.inc({ severity: opened.severity });
         logger.info({ incident: opened.id, severity: opened.severity }, 'incident opened');

@@ -3,13 +3,15 @@ import type { Alert, Source } from '../alerts/alert.js';
 import type { Db, Tx } from '../db/create-db.js';
 import { PREPARED_MARK } from '../db/prepared-statements.js';
 import type { Incident } from '../db/schema.js';
+import { groupKeyOf } from './group-key.js';
+import { BODY_SEPARATOR, joinBodies } from './raw-bodies.js';
+import { receiveFiring } from './receive-firing.js';
 import { pinRunbooks } from './runbook-pin.js';
 import type { Route, Routing } from './routing.js';
 import { acknowledge, openedState, reopen, resolve, type IncidentState, type TimelineEntry } from './transitions.js';
 import { createFollowUps, fromState, toState } from './incident-store.js';
 
 const PREPARED = sql.raw(PREPARED_MARK);
-const BODY_SEPARATOR = '\u001e';
 
 /** One authenticated, parsed webhook delivery, waiting to be applied. */
 export interface Delivery {
@@ -39,6 +41,8 @@ export interface BatchSummary {
   opened: { id: number; severity: string }[];
   /** Incidents whose escalation became due now (opened or reopened), so the caller can wake the escalation tick. */
   escalationDue: boolean;
+  /** Applied by receive_firing in one round trip rather than by the transactional path. */
+  singleStatement?: boolean;
 }
 
 interface GroupedAlert {
@@ -53,10 +57,7 @@ interface Group {
   incident: Incident | null;
 }
 
-/** Alerts with a MON- id meet in one incident whatever the source; alerts without one are grouped by source and fingerprint. */
-export function groupKeyOf(alert: Alert): string {
-  return alert.monId ? `mon:${alert.monId}` : `nomon:${alert.source}:${alert.fingerprint}`;
-}
+export { groupKeyOf };
 
 const isActive = (status: Alert['status']) => status !== 'resolved';
 
@@ -268,16 +269,14 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
     // Always present (often empty), so the statement's text stays the same and it stays prepared.
     const touched = [...states.values()].filter((s) => !s.changed && !stamped.has(s.incident.id)).map((s) => s.incident.id);
     writes.push(sql`touched as (update incidents set last_alert_at = ${ctx.now}::timestamptz, updated_at = ${ctx.now}::timestamptz where id = any(${touched}::bigint[]))`);
-    // Raw bodies travel as one parameter, as they are, joined by U+001E: inside the JSON they would be escaped here and
-    // unescaped by the server (the costliest part of the statement), and one parameter each would make the statement's
-    // text depend on the batch size. Every body here parsed as JSON, and JSON text never holds a raw control character.
+    // Raw bodies as one parameter (see raw-bodies.ts).
     const inbox = JSON.stringify(
       fresh.map((i) => {
         const d = deliveries[i]!;
         return { source: d.source, delivery_key: d.deliveryKey, received_at: d.receivedAt.toISOString(), headers: d.headers, alert_count: d.alerts.length, incident_ids: outcomes[i]!.incidentIds };
       }),
     );
-    const bodies = fresh.map((i) => deliveries[i]!.rawBody).join(BODY_SEPARATOR);
+    const bodies = joinBodies(fresh.map((i) => deliveries[i]!.rawBody));
     await sql`
       ${PREPARED} with ${sql.join(writes)}
       insert into alert_events (source, delivery_key, received_at, raw_body, headers, alert_count, incident_ids)
@@ -309,6 +308,9 @@ const MAX_ATTEMPTS = 5;
 
 /** One batch in its own transaction, run again when another transaction got there first (BatchConflictError, or a deadlock PostgreSQL broke). */
 export async function receiveBatch(db: Db, deliveries: Delivery[], context: () => ReceiveContext): Promise<BatchSummary> {
+  // The common case in one round trip; anything else (openings, resolutions, repeats, a race) in a transaction.
+  const firing = await receiveFiring(db, deliveries, context().now);
+  if (firing) return { outcomes: firing, opened: [], escalationDue: false, singleStatement: true };
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction().execute((tx) => applyDeliveries(tx, deliveries, context()));

@@ -38,6 +38,7 @@ describe('the compiled build (dist/)', () => {
     await expect(fs.access(path.join(dir, 'src'))).rejects.toThrow();
     await expect(fs.access(path.join(dir, 'dist/src/cli.js'))).resolves.toBeUndefined();
     await expect(fs.access(path.join(dir, 'dist/migrations/0001_initial_schema.js'))).resolves.toBeUndefined();
+    await expect(fs.access(path.join(dir, 'dist/migrations/0002_receive_firing_function.js'))).resolves.toBeUndefined();
   });
 
   it('lints the shipped runbooks', async () => {
@@ -64,7 +65,7 @@ describe('the compiled build (dist/)', () => {
         if (i > 600) throw new Error(`no /healthz after 60 s:\n${output}`);
         await new Promise((r) => setTimeout(r, 100));
       }
-      expect(output).toContain('"applied":["0001_initial_schema"]');
+      expect(output).toMatch(/"applied":\["0001_initial_schema","0002_receive_firing_function"(,"[^"]+")*\]/);
       const res = await fetch(`${url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: wireBody('alertmanager-firing') });
       expect(res.status).toBe(202);
       const { incidents } = (await res.json()) as { incidents: number[] };

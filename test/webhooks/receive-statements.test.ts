@@ -62,18 +62,45 @@ describe('U+0000, which PostgreSQL text and jsonb cannot hold', () => {
   });
 });
 
+describe('the two paths of a batch', () => {
+  it('applies firing alerts of open incidents in one call, and everything else in a transaction', async () => {
+    const paths = async () => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const count = (path: string) => Number(new RegExp(`^runbook_router_ingest_batches_total\\{path="${path}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+      return { single: count('single'), transaction: count('transaction') };
+    };
+    const before = await paths();
+    // No MON- id: each fingerprint is a group of its own, so each delivery opens an incident.
+    for (let i = 0; i < 3; i++) expect((await post(alertmanagerAlert({ monId: null, fingerprint: `paths-open-${i}` }))).status).toBe(202);
+    const opened = await paths();
+    expect(opened.transaction - before.transaction).toBe(3);
+    expect(opened.single).toBe(before.single);
+    // The same alerts again (new deliveries: another group key), their incidents open: the one-call path.
+    for (let i = 0; i < 3; i++) expect((await post(alertmanagerAlert({ monId: null, fingerprint: `paths-open-${i}`, groupKey: `again-${i}` }))).status).toBe(202);
+    const again = await paths();
+    expect(again.single - opened.single).toBe(3);
+    expect(again.transaction).toBe(opened.transaction);
+    // A resolution needs the transaction.
+    expect((await post(alertmanagerAlert({ monId: null, fingerprint: 'paths-open-0', status: 'resolved' }))).status).toBe(202);
+    expect((await paths()).transaction - again.transaction).toBe(1);
+  });
+});
+
 describe.skipIf(!onRealPostgres)('prepared statements (PostgreSQL)', () => {
-  it('runs the inbox look-up and the batch write as named statements planned once', async () => {
-    for (let i = 0; i < 8; i++) expect((await post(alertmanagerAlert({ fingerprint: `prep-${i}` }))).status).toBe(202);
+  it('runs the batch statements as named statements planned once', async () => {
+    // Openings take the transactional path (its look-up and write); firing alerts of open incidents the one call.
+    for (let i = 0; i < 8; i++) expect((await post(alertmanagerAlert({ monId: null, fingerprint: `prep-${i}` }))).status).toBe(202);
+    for (let i = 0; i < 8; i++) expect((await post(alertmanagerAlert({ monId: null, fingerprint: `prep-${i}`, groupKey: `prep-again-${i}` }))).status).toBe(202);
     // One connection in the pool, so this session is the one that ran the batches.
     const { rows } = await sql<{ name: string; statement: string; generic_plans: number }>`
       select name, statement, generic_plans from pg_prepared_statements where name like 'rr\\_%'`.execute(service.db.db);
     const lookup = rows.find((r) => /known as/.test(r.statement));
     const write = rows.find((r) => /insert into alert_events/.test(r.statement));
-    expect(lookup, JSON.stringify(rows)).toBeDefined();
-    expect(write, JSON.stringify(rows)).toBeDefined();
-    // Every batch ran the same text: after five custom plans PostgreSQL keeps one generic plan.
-    expect(Number(lookup!.generic_plans)).toBeGreaterThan(0);
-    expect(Number(write!.generic_plans)).toBeGreaterThan(0);
+    const firing = rows.find((r) => /select receive_firing/.test(r.statement));
+    for (const statement of [lookup, write, firing]) {
+      expect(statement, JSON.stringify(rows)).toBeDefined();
+      // Every run had the same text: after five custom plans PostgreSQL keeps one generic plan.
+      expect(Number(statement!.generic_plans)).toBeGreaterThan(0);
+    }
   });
 });
