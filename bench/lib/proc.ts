@@ -120,10 +120,19 @@ export async function startChild(command: string, args: string[], opts: { env: R
   };
 }
 
-/** The real `runbook-router serve`, as `npm start` runs it (the build in dist/), quiet (LOG_LEVEL=warn). */
+/** The node flags of package.json's `start` script (`node <flags> bin/runbook-router.js serve`). */
+export function startScriptNodeFlags(): string[] {
+  const start = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const words = start.trim().split(/\s+/);
+  const bin = words.indexOf('bin/runbook-router.js');
+  if (words[0] !== 'node' || bin < 0) throw new Error(`package.json's start script is not "node [flags] bin/runbook-router.js serve": ${start}`);
+  return words.slice(1, bin);
+}
+
+/** The real `runbook-router serve`, as `npm start` runs it (the build in dist/, the same node flags), quiet (LOG_LEVEL=warn). */
 export async function startService(env: Record<string, string>, extraNodeArgs: string[] = []): Promise<Child> {
   const port = await freePort();
-  return startChild(process.execPath, [...extraNodeArgs, path.join(ROOT, 'bin/runbook-router.js'), 'serve'], {
+  return startChild(process.execPath, [...startScriptNodeFlags(), ...extraNodeArgs, path.join(ROOT, 'bin/runbook-router.js'), 'serve'], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
     readyPath: '/healthz',
     port,
