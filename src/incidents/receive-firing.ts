@@ -3,6 +3,7 @@ import type { Alert } from '../alerts/alert.js';
 import type { Db } from '../db/create-db.js';
 import { PREPARED_MARK } from '../db/prepared-statements.js';
 import { groupKeyOf } from './group-key.js';
+import { instanceRow } from './instance-row.js';
 import { joinBodies } from './raw-bodies.js';
 import type { Delivery, DeliveryOutcome } from './receive.js';
 
@@ -40,20 +41,7 @@ export async function receiveFiring(db: Db, deliveries: readonly Delivery[], now
     }
     return { source: d.source, key: d.deliveryKey, groups: [...groups], received_at: d.receivedAt.toISOString(), headers: d.headers, alert_count: d.alerts.length };
   });
-  const instances = [...latest.values()].map(({ groupKey, alert }) => ({
-    group_key: groupKey,
-    source: alert.source,
-    fingerprint: alert.fingerprint,
-    mon_id: alert.monId,
-    status: alert.status,
-    title: alert.title,
-    labels: alert.labels,
-    vals: alert.values,
-    url: alert.url,
-    starts_at: alert.startsAt,
-    last_event_at: alert.eventAt,
-    actor: alert.actor ?? null,
-  }));
+  const instances = [...latest.values()].map(({ groupKey, alert }) => ({ group_key: groupKey, ...instanceRow(alert) }));
 
   try {
     const { rows: result } = await sql<{ answer: number[][] | null }>`

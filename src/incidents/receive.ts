@@ -4,6 +4,7 @@ import type { Db, Tx } from '../db/create-db.js';
 import { PREPARED_MARK } from '../db/prepared-statements.js';
 import type { Incident } from '../db/schema.js';
 import { groupKeyOf } from './group-key.js';
+import { instanceRow } from './instance-row.js';
 import { BODY_SEPARATOR, joinBodies } from './raw-bodies.js';
 import { receiveFiring } from './receive-firing.js';
 import { pinRunbooks } from './runbook-pin.js';
@@ -442,21 +443,7 @@ function latestInstances(groups: (Group & { incident: Incident })[]): InstanceIt
  */
 function instanceCtes(items: InstanceItem[], now: Date) {
   const rows = JSON.stringify(
-    items.map(({ incidentId, alert }) => ({
-      incident_id: incidentId,
-      source: alert.source,
-      fingerprint: alert.fingerprint,
-      mon_id: alert.monId,
-      status: alert.status,
-      title: alert.title,
-      labels: alert.labels,
-      vals: alert.values,
-      url: alert.url,
-      // Adapters give RFC 3339 strings in toISOString() form.
-      starts_at: alert.startsAt,
-      last_event_at: alert.eventAt,
-      actor: alert.actor ?? null,
-    })),
+    items.map(({ incidentId, alert }) => ({ incident_id: incidentId, ...instanceRow(alert) })),
   );
   return sql`
     input as (
