@@ -11,7 +11,7 @@ import type { Db } from '../db/create-db.js';
 import { setFollowUp } from '../incidents/follow-ups.js';
 import { checkItems, setStepCheck, stepTimings } from '../incidents/step-checks.js';
 import { actorOf } from './api-incidents.js';
-import { loadIncidentContext, requireRunbook } from './incident-context.js';
+import { createPinnedRunbooks, loadIncidentContext, requireRunbook } from './incident-context.js';
 
 const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
 const stepParams = idParam.extend({ stepKey: z.string().min(1).max(100) });
@@ -24,10 +24,11 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 export function stepsApi(deps: { db: Db; clock: Clock }): Router {
   const router = Router();
   const { db, clock } = deps;
+  const pins = createPinnedRunbooks();
 
   router.get('/incidents/:id/steps', async (req, res) => {
     const { id } = idParam.parse(req.params);
-    const ctx = await loadIncidentContext(db, id);
+    const ctx = await loadIncidentContext(db, id, pins);
     const runbook = requireRunbook(ctx);
     const timings = stepTimings(runbook, ctx.checks, { startedAt: ctx.incident.acknowledged_at ?? ctx.incident.opened_at, now: clock.now(), active: ctx.incident.status !== 'resolved' });
     res.json({
@@ -48,14 +49,14 @@ export function stepsApi(deps: { db: Db; clock: Clock }): Router {
   router.post('/incidents/:id/steps/:stepKey', async (req, res) => {
     const { id, stepKey } = stepParams.parse(req.params);
     const body = checkBody.parse(req.body);
-    const ctx = await loadIncidentContext(db, id);
+    const ctx = await loadIncidentContext(db, id, pins);
     const result = await setStepCheck(db, { subject: { incidentId: id }, runbook: requireRunbook(ctx), key: stepKey, checked: body.checked, by: actorOf(req, res), now: clock.now() });
     res.json({ incidentId: id, stepKey, title: result.item.title, kind: result.item.kind, checked: result.check.checked, by: result.check.by, at: result.check.at.toISOString(), changed: result.changed });
   });
 
   router.get('/incidents/:id/follow-ups', async (req, res) => {
     const { id } = idParam.parse(req.params);
-    const ctx = await loadIncidentContext(db, id);
+    const ctx = await loadIncidentContext(db, id, pins);
     res.json({ incidentId: id, followUps: ctx.followUps.map((f) => ({ key: f.key, text: f.text, done: f.done, by: f.doneBy, at: iso(f.doneAt), createdAt: f.createdAt.toISOString() })) });
   });
 

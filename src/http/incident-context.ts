@@ -59,11 +59,7 @@ export function createPinnedRunbooks(options: { maxEntries?: number } = {}): Pin
   };
 }
 
-// For callers that bring none (the step API, which is not handed one). Pure and bounded: a hash's text never changes
-// (were one text pinned under two file names, the first one read is kept, as the parse cache before it did).
-const sharedPinnedRunbooks = createPinnedRunbooks();
-
-export async function loadIncidentContext(db: Executor, id: number, pins: PinnedRunbooks = sharedPinnedRunbooks): Promise<IncidentContext> {
+export async function loadIncidentContext(db: Executor, id: number, pins: PinnedRunbooks): Promise<IncidentContext> {
   const work = await getIncidentWork(db, id);
   if (!work) throw notFound(`incident ${id}`);
   const { checks, followUps, ...detail } = work;
