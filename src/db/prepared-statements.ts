@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { PostgresPool, PostgresPoolClient } from 'kysely';
+import { sql, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import type pg from 'pg';
 
 /**
@@ -9,6 +9,9 @@ import type pg from 'pg';
  * unnamed, so the pool wrapper below names the marked ones. PGlite runs them as ordinary statements.
  */
 export const PREPARED_MARK = '/* prepared */';
+
+/** PREPARED_MARK as a fragment of a `sql` template. */
+export const PREPARED = sql.raw(PREPARED_MARK);
 
 /** The mark leads the text, after the indentation a template literal gives it. */
 function isMarked(text: string): boolean {

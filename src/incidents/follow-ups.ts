@@ -19,11 +19,6 @@ export function followUpOf(r: Pick<Selectable<FollowUpsTable>, 'item_key' | 'tex
   return { key: r.item_key, text: r.text, createdAt: r.created_at, done: r.done, doneBy: r.done_by, doneAt: r.done_at };
 }
 
-export async function listFollowUps(db: Executor, incidentId: number): Promise<FollowUp[]> {
-  const rows = await db.selectFrom('follow_ups').selectAll().where('incident_id', '=', incidentId).orderBy('id').execute();
-  return rows.map(followUpOf);
-}
-
 export interface SetFollowUpResult {
   followUp: FollowUp;
   changed: boolean;

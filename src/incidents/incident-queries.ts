@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { Executor } from '../db/create-db.js';
-import { PREPARED_MARK } from '../db/prepared-statements.js';
+import { PREPARED } from '../db/prepared-statements.js';
 import type { AlertInstance, FollowUpsTable, Incident, IncidentEvent, StepChecksTable } from '../db/schema.js';
 
 export type IncidentFilter = 'open' | 'acknowledged' | 'resolved' | 'triggered' | 'all';
@@ -98,10 +98,8 @@ function withDates<T>(rows: JsonRow[], columns: readonly string[]): T[] {
   return rows as T[];
 }
 
-// Every timestamptz column of the aggregated tables (test/http/incident-work.test.ts compares against plain selects).
-// Every page view runs it: named and prepared, it is parsed and planned once per connection.
-const PREPARED = sql.raw(PREPARED_MARK);
-
+// Every timestamptz column of the aggregated tables (test/http/incident-page-cache.test.ts compares the one-statement
+// load against plain selects).
 const INCIDENT_DATES = ['next_escalation_at', 'opened_at', 'acknowledged_at', 'resolved_at', 'last_reopened_at', 'last_alert_at', 'updated_at'] as const;
 const ALERT_DATES = ['starts_at', 'last_event_at', 'first_seen_at', 'last_seen_at'] as const;
 const EVENT_DATES = ['at'] as const;
@@ -110,7 +108,8 @@ const FOLLOW_UP_DATES = ['created_at', 'done_at'] as const;
 
 /**
  * The incident with everything the incident page shows of it (alerts, timeline, step checks, follow-ups) in one
- * statement: one round trip instead of three rounds of five, and one snapshot of it all.
+ * statement: one round trip instead of three rounds of five, and one snapshot of it all. Every page view runs it, so it
+ * is prepared: parsed and planned once per connection.
  */
 export async function getIncidentWork(db: Executor, id: number): Promise<IncidentWork | null> {
   // The incident as one json column, not i.*: a prepared statement whose result columns change (a migration adds one

@@ -1,13 +1,11 @@
 import { sql } from 'kysely';
 import type { Alert } from '../alerts/alert.js';
 import type { Db } from '../db/create-db.js';
-import { PREPARED_MARK } from '../db/prepared-statements.js';
+import { PREPARED } from '../db/prepared-statements.js';
 import { groupKeyOf } from './group-key.js';
 import { instanceRow } from './instance-row.js';
 import { joinBodies } from './raw-bodies.js';
 import type { Delivery, DeliveryOutcome } from './receive.js';
-
-const PREPARED = sql.raw(PREPARED_MARK);
 
 /** Another transaction got there first (a repeat committed meanwhile) or the two deadlocked: the transactional path sorts it out. */
 const FALL_BACK_CODES = new Set(['23505', '40P01']);

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Alert, Source } from '../alerts/alert.js';
 import type { Db, Tx } from '../db/create-db.js';
-import { PREPARED_MARK } from '../db/prepared-statements.js';
+import { PREPARED } from '../db/prepared-statements.js';
 import type { Incident } from '../db/schema.js';
 import { groupKeyOf } from './group-key.js';
 import { instanceRow } from './instance-row.js';
@@ -11,8 +11,6 @@ import { pinRunbooks } from './runbook-pin.js';
 import type { Route, Routing } from './routing.js';
 import { acknowledge, openedState, reopen, resolve, type IncidentState, type TimelineEntry } from './transitions.js';
 import { createFollowUps, fromState, toState } from './incident-store.js';
-
-const PREPARED = sql.raw(PREPARED_MARK);
 
 /** One authenticated, parsed webhook delivery, waiting to be applied. */
 export interface Delivery {
@@ -57,8 +55,6 @@ interface Group {
   alerts: GroupedAlert[];
   incident: Incident | null;
 }
-
-export { groupKeyOf };
 
 const isActive = (status: Alert['status']) => status !== 'resolved';
 

@@ -3,11 +3,7 @@ import type { PinnableRunbook } from './routing.js';
 
 /** Stores the runbook text under its content hash (once) so the incident keeps the text the responder followed. */
 export async function pinRunbook(db: Executor, runbook: PinnableRunbook, now: Date): Promise<string> {
-  await db
-    .insertInto('runbook_versions')
-    .values({ hash: runbook.hash, runbook_id: runbook.id, file: runbook.file, text: runbook.text, first_seen_at: now })
-    .onConflict((oc) => oc.column('hash').doNothing())
-    .execute();
+  await pinRunbooks(db, [runbook], now);
   return runbook.hash;
 }
 
