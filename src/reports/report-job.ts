@@ -1,7 +1,7 @@
 // The weekly report job, run by the cron in every replica: exactly one report per ISO week is stored and delivered.
 // The `reports.iso_week` unique row is the coordination: the insert that wins (`on conflict do nothing returning id`)
 // enqueues the notifications in the same transaction; every other replica inserts nothing and sends nothing. No lock
-// to leak, and a crash before the commit leaves no row, so the next cron tick tries again.
+// to leak, and a crash before the commit leaves no row, so the report loop (report-schedule.ts) tries again.
 import type { Db, Executor } from '../db/create-db.js';
 import type { Report } from '../db/schema.js';
 import { enqueueNotification } from '../incidents/outbox.js';
