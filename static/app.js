@@ -86,7 +86,44 @@
     }
   }
 
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', tick);
-  else tick();
+  // Drafts: every checkbox on a page is its own form, so ticking one (or acknowledging, or the reload after an escalation
+  // deadline) navigates away and would throw away a half-typed note or a drill's gaps. Each text field's draft is kept
+  // in this tab's sessionStorage (per page and field) until its own form is submitted, and put back on the next load.
+  var DRAFT_FIELDS = 'form[method="post"] textarea[name], form[method="post"] input[type="text"][name]';
+  function draftKey(field) {
+    return 'rr-draft:' + window.location.pathname + ':' + (field.form.getAttribute('action') || '') + ':' + field.name;
+  }
+  function storage() {
+    try { return window.sessionStorage; } catch (e) { return null; }
+  }
+  function keepDrafts() {
+    var store = storage();
+    if (!store) return;
+    var fields = document.querySelectorAll(DRAFT_FIELDS);
+    for (var i = 0; i < fields.length; i++) {
+      (function (field) {
+        var key = draftKey(field);
+        var saved = null;
+        try { saved = store.getItem(key); } catch (e) { /* storage refused: drafts just are not kept */ }
+        if (saved && !field.value) field.value = saved;
+        field.addEventListener('input', function () {
+          try {
+            if (field.value) store.setItem(key, field.value);
+            else store.removeItem(key);
+          } catch (e) { /* full or refused */ }
+        });
+        field.form.addEventListener('submit', function () {
+          try { store.removeItem(key); } catch (e) { /* refused */ }
+        });
+      })(fields[i]);
+    }
+  }
+
+  function start() {
+    keepDrafts();
+    tick();
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
   setInterval(tick, 1000);
 })();

@@ -4,14 +4,15 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { buildWeeklyReport } from '../reports/build-report.js';
-import { isoWeekOf } from '../reports/iso-week.js';
+import { isoWeekOf, localDate } from '../reports/iso-week.js';
 import { renderReportChartSvg } from '../reports/render-report-chart.js';
+import { periodDays } from '../reports/render-report-markdown.js';
 import { getReport, listReports, reportContent, reportSummary } from '../reports/report-job.js';
 import type { ResponseStats, WeeklyReport } from '../reports/report-types.js';
 import { weekQuery } from './api-reports.js';
 import { notFound } from './http-error.js';
 import type { ResponderPagesDeps } from './pages-router.js';
-import { span, utcDay, utcMinute } from './render-format.js';
+import { span, utcMinute } from './render-format.js';
 import { trustedHtml } from './render.js';
 
 export type ReportPagesDeps = Pick<ResponderPagesDeps, 'db' | 'clock' | 'config' | 'catalog' | 'renderer'>;
@@ -27,10 +28,11 @@ function statsRow(label: string, s: ResponseStats) {
 
 export function reportView(r: WeeklyReport) {
   const inc = r.incidents;
+  const period = periodDays(r);
   return {
     week: r.week,
     periodWeek: r.period.week,
-    periodText: `${day(r.period.start)} to ${day(new Date(Date.parse(r.period.end) - 1).toISOString())} (${r.timeZone})`,
+    periodText: `${period.first} to ${period.last} (${r.timeZone})`,
     generatedText: minute(r.generatedAt),
     asOfText: minute(r.asOf),
     staleAfterDays: r.staleAfterDays,
@@ -72,7 +74,14 @@ export function reportPages(deps: ReportPagesDeps): Router {
       res,
       'reports',
       {
-        reports: rows.map((r) => ({ id: r.id, href: `/reports/${r.id}`, week: r.iso_week, periodText: `${utcDay(r.period_start)} to ${utcDay(new Date(r.period_end.getTime() - 1))}`, generatedText: utcMinute(r.generated_at) })),
+        // The period's days on the calendar of REPORT_TZ (its bounds are midnights there, not in UTC).
+        reports: rows.map((r) => ({
+          id: r.id,
+          href: `/reports/${r.id}`,
+          week: r.iso_week,
+          periodText: `${localDate(r.period_start, options.timeZone)} to ${localDate(new Date(r.period_end.getTime() - 1), options.timeZone)}`,
+          generatedText: utcMinute(r.generated_at),
+        })),
         currentWeek: isoWeekOf(now, options.timeZone),
         cron: deps.config.report.cron,
         timeZone: options.timeZone,
