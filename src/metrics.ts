@@ -36,7 +36,7 @@ export function createMetrics() {
   });
   const notificationsSent = new Counter({
     name: 'runbook_router_notifications_total',
-    help: 'Outbox notification attempts by outcome (sent, retry, failed)',
+    help: 'Outbox notification attempts by outcome (sent, retry, failed; cancelled: a page dropped unsent because its incident was acknowledged, resolved or reopened first)',
     labelNames: ['outcome'] as const,
     registers: [registry],
   });

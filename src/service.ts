@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
 import { createApp, webhookSecrets } from './app.js';
@@ -19,6 +20,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { assertValidReportCron, startDrillAndReportJobs } from './reports/report-schedule.js';
 import { createCatalogStore, type Catalog, type CatalogStore } from './runbooks/catalog.js';
+import { MATRIX_FILE } from './runbooks/catalog-sources.js';
 
 export interface Service {
   app: Express;
@@ -32,6 +34,14 @@ export interface Service {
   start(): Promise<{ port: number; url: string }>;
   /** Graceful: stop accepting, finish in-flight requests and batches, stop the loops, close the database. */
   stop(): Promise<void>;
+}
+
+/** The service will not start as configured; each line says what to fix (`file:line: message` where there is one). */
+export class StartRefused extends Error {
+  constructor(readonly lines: string[]) {
+    super(lines.join('\n'));
+    this.name = 'StartRefused';
+  }
 }
 
 export interface ServiceOptions {
@@ -60,6 +70,16 @@ export async function createService(config: Config, options: ServiceOptions = {}
 
   const catalog = createCatalogStore(config.runbooksDir);
   const first = await catalog.reload();
+  // After a bad edit a reload keeps the last good matrix; at start there is none, and a service without its matrix
+  // opens every incident unrouted and pages nobody. A deploy or restart with a broken matrix.yml must fail loudly.
+  const matrixFile = catalog.current().files.find((f) => path.basename(f) === MATRIX_FILE);
+  if (!catalog.current().matrix && matrixFile) {
+    await db.close();
+    throw new StartRefused([
+      ...first.findings.filter((f) => f.severity === 'error' && f.file === matrixFile).map((f) => `${f.file}:${f.line}: ${f.message}`),
+      `${MATRIX_FILE} is invalid and no earlier version is in service, so no alert could page anyone: fix it (npx runbook-router lint ${config.runbooksDir}) and start again`,
+    ]);
+  }
   if (first.findings.some((f) => f.severity === 'error')) {
     logger.warn({ errors: first.findings.filter((f) => f.severity === 'error').map((f) => `${f.file}:${f.line}: ${f.rule}: ${f.message}`) }, 'runbook catalog has errors');
   }
@@ -142,6 +162,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
             metrics.notificationsSent.inc({ outcome: 'sent' }, r.sent);
             metrics.notificationsSent.inc({ outcome: 'retry' }, r.retried);
             metrics.notificationsSent.inc({ outcome: 'failed' }, r.failed);
+            metrics.notificationsSent.inc({ outcome: 'cancelled' }, r.cancelled ?? 0);
             metrics.outboxBacklog.set(await outboxBacklog(db.db));
             return r.sent + r.retried + r.failed >= 50;
           },

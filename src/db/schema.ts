@@ -149,7 +149,7 @@ export interface NotificationsTable {
   channel_type: 'webhook' | 'slack';
   url: string;
   payload: Json<Record<string, unknown>>;
-  status: 'pending' | 'sent' | 'failed';
+  status: 'pending' | 'sent' | 'failed' | 'cancelled';
   attempts: ColumnType<number, number | undefined, number>;
   next_attempt_at: Timestamp;
   last_error: string | null;

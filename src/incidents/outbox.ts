@@ -38,6 +38,8 @@ export interface OutboxTickResult {
   sent: number;
   retried: number;
   failed: number;
+  /** Escalation pages dropped unsent because their incident was acknowledged, resolved or reopened since they were queued. */
+  cancelled?: number;
 }
 
 const MAX_BACKOFF_MS = 5 * 60_000;
@@ -62,12 +64,13 @@ interface SendResult {
  * committed before the POSTs, so no transaction is held across the network and a crash mid-send only delays a retry.
  * Receivers dedupe on the Idempotency-Key header. A round claims up to `limit` notifications, keeps up to 64 POSTs in
  * flight, and records every outcome (sent, retry with backoff, failed) and its timeline entry in one transaction.
+ * Escalation pages whose incident was acknowledged or resolved while they waited are cancelled at the claim, unsent.
  */
 export async function runOutboxTick(db: Db, clock: () => Date, options: OutboxOptions): Promise<OutboxTickResult> {
   const claimedAt = clock();
-  const leaseUntil = new Date(claimedAt.getTime() + options.timeoutMs * 2 + 1000);
+  let cancelledCount = 0;
   const claimed = await db.transaction().execute(async (tx) => {
-    const rows = await tx
+    const due = await tx
       .selectFrom('notifications')
       .selectAll()
       .where('status', '=', 'pending')
@@ -78,6 +81,13 @@ export async function runOutboxTick(db: Db, clock: () => Date, options: OutboxOp
       .forUpdate()
       .skipLocked()
       .execute();
+    const cancelled = await cancelStalePages(tx, due, claimedAt);
+    cancelledCount = cancelled.size;
+    const rows = due.filter((r) => !cancelled.has(Number(r.id)));
+    // The POSTs go out in waves of PARALLEL_SENDS, each wave up to one timeout long: the lease must outlast the whole
+    // round, or another replica claims the last waves while this one is still about to send them (a duplicate page).
+    const waves = Math.ceil(rows.length / PARALLEL_SENDS);
+    const leaseUntil = new Date(claimedAt.getTime() + options.timeoutMs * (waves + 1) + 1000);
     if (rows.length) {
       await sql`update notifications set attempts = attempts + 1, next_attempt_at = ${leaseUntil}::timestamptz where id = any(${rows.map((r) => r.id)}::bigint[])`.execute(tx);
     }
@@ -96,7 +106,7 @@ export async function runOutboxTick(db: Db, clock: () => Date, options: OutboxOp
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_SENDS, claimed.length) }, worker));
 
-  const result: OutboxTickResult = { sent: 0, retried: 0, failed: 0 };
+  const result: OutboxTickResult = { sent: 0, retried: 0, failed: 0, ...(cancelledCount ? { cancelled: cancelledCount } : {}) };
   if (!results.length) return result;
   const sent = results.filter((r) => r.error === null);
   const failed = results.filter((r) => r.error !== null && r.attempts >= options.maxAttempts);
@@ -147,6 +157,34 @@ export async function runOutboxTick(db: Db, clock: () => Date, options: OutboxOp
     }
   });
   return result;
+}
+
+/**
+ * Escalation pages among `due` whose incident no longer wants them: acknowledged or resolved since the page was queued
+ * (a retry after a failed attempt can come minutes later), or reopened since (the page belongs to the earlier episode).
+ * Paging someone for an incident that a responder already took is exactly what acknowledging is meant to stop.
+ * They are closed as `cancelled` with the reason and a `notification_cancelled` timeline entry, in the claim's
+ * transaction. Returns their ids.
+ */
+async function cancelStalePages(tx: Executor, due: { id: number; kind: string; incident_id: number | null }[], now: Date): Promise<Set<number>> {
+  const candidates = due.filter((n) => n.kind === 'escalation' && n.incident_id !== null).map((n) => n.id);
+  if (!candidates.length) return new Set();
+  const { rows } = await sql<{ id: number; incident_id: number; contact_id: string; channel_type: string; status: string }>`
+    update notifications n
+    set status = 'cancelled', last_error = 'cancelled: incident ' || (case when i.status = 'triggered' then 'reopened' else i.status end) || ' before this page was delivered'
+    from incidents i
+    where n.id = any(${candidates}::bigint[]) and i.id = n.incident_id
+      and (i.status <> 'triggered' or (i.last_reopened_at is not null and n.created_at < i.last_reopened_at))
+    returning n.id, n.incident_id, n.contact_id, n.channel_type, case when i.status = 'triggered' then 'reopened' else i.status end as status`.execute(tx);
+  if (rows.length) {
+    const timeline = rows.map((r) => ({ incident_id: r.incident_id, data: { notificationId: Number(r.id), contact: r.contact_id, channel: r.channel_type, status: r.status } }));
+    await sql`
+      insert into incident_events (incident_id, at, kind, actor, data)
+      select incident_id, ${now}::timestamptz, 'notification_cancelled', null, data
+      from rows from (json_to_recordset(${JSON.stringify(timeline)}::json) as (incident_id bigint, data jsonb)) with ordinality as t(incident_id, data, ord)
+      order by ord`.execute(tx);
+  }
+  return new Set(rows.map((r) => Number(r.id)));
 }
 
 export async function outboxBacklog(db: Db): Promise<number> {

@@ -1,0 +1,113 @@
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fixedClock } from '../../src/clock.js';
+import { runEscalationTick } from '../../src/incidents/escalation-tick.js';
+import { enqueueNotification, runOutboxTick } from '../../src/incidents/outbox.js';
+import type { Service } from '../../src/service.js';
+import { startSink } from '../support/http-sink.js';
+import { runbooksWithMatrix, sinkMatrix } from '../support/runbooks-dir.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { createTestService } from '../support/test-service.js';
+import { alertmanagerAlert } from '../support/webhook-payloads.js';
+
+type Sink = Awaited<ReturnType<typeof startSink>>;
+const T0 = '2026-09-01T03:00:00Z';
+
+let database: TestDatabase;
+let sink: Sink | null = null;
+let service: Service | null = null;
+const clock = fixedClock(T0);
+
+async function start(s: Sink, env: Record<string, string> = {}) {
+  const dir = await runbooksWithMatrix(sinkMatrix(s.url, { ackWithin: '5m', repeatEvery: '10m' }));
+  return createTestService(database, { RUNBOOKS_DIR: dir, PUBLIC_URL: 'https://rr.example.com', NOTIFY_BACKOFF: '10s', ...env }, { clock });
+}
+
+async function tick(s: Service) {
+  await runEscalationTick(s.db.db, { routing: s.routing(), now: clock.now(), publicUrl: s.config.publicUrl });
+  return runOutboxTick(s.db.db, () => clock.now(), s.config.notify);
+}
+
+const fire = (s: Service, monId: string) =>
+  request(s.app).post('/webhooks/alertmanager').set('Content-Type', 'application/json').send(alertmanagerAlert({ monId, fingerprint: 'ffff000000000001' })).expect(202);
+
+beforeEach(async () => {
+  clock.set(T0);
+  database = await createTestDatabase();
+});
+afterEach(async () => {
+  await service?.stop().catch(() => undefined);
+  service = null;
+  await sink?.close();
+  sink = null;
+  await database.drop();
+});
+
+describe('a page waiting for a retry when the incident is acknowledged or resolved', () => {
+  for (const action of ['acknowledge', 'resolve'] as const) {
+    it(`is not delivered after ${action}, and the timeline says it was cancelled`, async () => {
+      sink = await startSink((_req, index) => (index === 0 ? 500 : 200));
+      service = await start(sink);
+      const id = (await fire(service, 'MON-005')).body.incidents[0];
+      expect(await tick(service)).toMatchObject({ retried: 1 });
+      await request(service.app).post(`/api/incidents/${id}/${action}`).send({ by: 'dana' }).expect(200);
+
+      clock.advance(60_000);
+      expect(await tick(service)).toMatchObject({ sent: 0, retried: 0 });
+      clock.advance(60 * 60_000);
+      await tick(service);
+      expect(sink.received).toHaveLength(1); // only the first, failed attempt
+
+      const row = await service.db.db.selectFrom('notifications').selectAll().where('incident_id', '=', id).executeTakeFirstOrThrow();
+      expect(row.status).toBe('cancelled');
+      expect(row.last_error).toMatch(/^cancelled: incident (acknowledged|resolved)/);
+      const timeline = (await request(service.app).get(`/api/incidents/${id}`)).body.timeline;
+      expect(timeline.at(-1)).toMatchObject({ kind: 'notification_cancelled', data: { contact: 'level-one', status: action === 'acknowledge' ? 'acknowledged' : 'resolved' } });
+      const page = await request(service.app).get(`/incidents/${id}`).expect(200);
+      expect(page.text).toContain(`not sent: the incident was ${action === 'acknowledge' ? 'acknowledged' : 'resolved'} first`);
+    });
+  }
+});
+
+describe('a page of an earlier episode when the incident reopens', () => {
+  it('is cancelled: only the reopened episode pages level 1', async () => {
+    sink = await startSink((_req, index) => (index === 0 ? 500 : 200));
+    service = await start(sink);
+    const id = (await fire(service, 'MON-005')).body.incidents[0];
+    expect(await tick(service)).toMatchObject({ retried: 1 });
+    await request(service.app).post(`/api/incidents/${id}/resolve`).send({ by: 'dana' }).expect(200);
+    clock.advance(60_000);
+    const again = alertmanagerAlert({ monId: 'MON-005', fingerprint: 'ffff000000000002', startsAt: clock.now().toISOString() });
+    const reopened = await request(service.app).post('/webhooks/alertmanager').set('Content-Type', 'application/json').send(again).expect(202);
+    expect(reopened.body.incidents).toEqual([id]);
+    expect((await request(service.app).get(`/api/incidents/${id}`)).body).toMatchObject({ status: 'triggered', reopenCount: 1 });
+
+    await tick(service);
+    clock.advance(60_000);
+    await tick(service);
+    expect(sink.received.map((r) => r.headers['idempotency-key'])).toEqual([`incident-${id}-r0-e1-level-one-0`, `incident-${id}-r1-e2-level-one-0`]);
+    const timeline = (await request(service.app).get(`/api/incidents/${id}`)).body.timeline;
+    expect(timeline.filter((e: { kind: string }) => e.kind === 'notification_cancelled')).toMatchObject([{ data: { contact: 'level-one', status: 'reopened' } }]);
+  });
+});
+
+describe('the outbox lease', () => {
+  it('outlasts a round that sends to a hanging receiver in several waves, so a second sender never re-sends it', async () => {
+    sink = await startSink(() => 'hang');
+    service = await start(sink, { NOTIFY_TIMEOUT: '300ms', NOTIFY_MAX_ATTEMPTS: '5' });
+    const count = 140; // more than two waves of 64 parallel sends
+    for (let i = 0; i < count; i++) {
+      await enqueueNotification(service.db.db, { idempotencyKey: `lease-${i}`, kind: 'test', contactId: 'level-one', channel: { type: 'webhook', url: `${sink.url}/n${i}` }, payload: { i }, now: clock.now() });
+    }
+    const options = service.config.notify;
+    const first = runOutboxTick(service.db.db, () => clock.now(), options);
+    await sink.waitFor(64);
+    // Another replica looks once the old lease (two timeouts and a second) has passed, while the first is still sending.
+    const later = new Date(clock.now().getTime() + 2 * 300 + 1000 + 100);
+    const second = await runOutboxTick(service.db.db, () => later, options);
+    expect(second).toEqual({ sent: 0, retried: 0, failed: 0 });
+    expect(await first).toMatchObject({ retried: count });
+    expect(sink.received).toHaveLength(count);
+    expect(new Set(sink.paths()).size).toBe(count);
+  });
+});
