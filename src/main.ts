@@ -1,5 +1,5 @@
 import { loadConfig, ConfigError } from './config.js';
-import { createService } from './service.js';
+import { createService, StartRefused } from './service.js';
 
 /** `runbook-router serve`: config, database, migrations, listen, background loops, graceful shutdown on SIGTERM/SIGINT. */
 export async function serve(env: Record<string, string | undefined>, err: (line: string) => void): Promise<number> {
@@ -9,6 +9,10 @@ export async function serve(env: Record<string, string | undefined>, err: (line:
   } catch (error) {
     if (error instanceof ConfigError) {
       for (const line of error.problems) err(`config: ${line}`);
+      return 2;
+    }
+    if (error instanceof StartRefused) {
+      for (const line of error.lines) err(line);
       return 2;
     }
     err(`could not start: ${(error as Error).message}`);

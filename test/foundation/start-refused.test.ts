@@ -1,0 +1,48 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runbooksWithMatrix, sinkMatrix } from '../support/runbooks-dir.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { ROOT } from '../support/test-service.js';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database?.drop();
+});
+
+function serve(runbooksDir: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/runbook-router.js'), 'serve'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', RUNBOOKS_DIR: runbooksDir, ...(database.url ? { DATABASE_URL: database.url } : { DATA_DIR: database.dataDir }) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('exit', (code) => {
+      clearTimeout(kill);
+      resolve({ code, output });
+    });
+  });
+}
+
+describe('serve with a matrix.yml that does not load', () => {
+  it('refuses to start, saying where the matrix is wrong, instead of running with nobody to page', async () => {
+    // The MON-005 alert's chain names a contact that does not exist (line 13 of this matrix).
+    const matrix = sinkMatrix('http://127.0.0.1:9', { ackWithin: '5m' }).replace('escalation: [level-one, level-two]', 'escalation: [level-one, level-tow]');
+    expect(matrix).toContain('level-tow');
+    const dir = await runbooksWithMatrix(matrix);
+    const { code, output } = await serve(dir);
+    expect(code).toBe(2);
+    const matrixPath = path.join(dir, 'matrix.yml');
+    const lineOfTypo = matrix.split('\n').findIndex((l) => l.includes('level-tow')) + 1;
+    expect(output).toContain(`${matrixPath}:${lineOfTypo}: `);
+    expect(output).toMatch(/level-tow/);
+    expect(output).toContain('matrix.yml is invalid and no earlier version is in service, so no alert could page anyone');
+  }, 40_000);
+});
