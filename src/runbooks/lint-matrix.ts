@@ -21,6 +21,17 @@ export function lintMatrixAgainstRunbooks(catalog: Catalog): Finding[] {
     routedTo.set(alert.runbookId, [...(routedTo.get(alert.runbookId) ?? []), alert.monId]);
   }
 
+  // A paging severity without ack_within never gets past level 1, so every later contact of a chain is never paged;
+  // the lead listed there believes they are the backstop. The matrix stays usable (this is not a parse error).
+  const unreachable = (path: string, line: number, severity: string, chain: string[]) => {
+    const policy = matrix.severities[severity];
+    if (!policy?.page || policy.ackWithinMs !== null || chain.length < 2) return;
+    const never = chain.slice(1);
+    findings.push({ file: matrix.file, line, severity: 'error', rule: 'matrix-invalid', message: `${path}.escalation: severity "${severity}" has no ack_within, so ${never.join(', ')} ${never.length > 1 ? 'are' : 'is'} never notified; add ack_within to severities.${severity} or shorten the chain` });
+  };
+  unreachable('default', matrix.defaultLine ?? 1, matrix.default.severity, matrix.default.escalation);
+  for (const alert of Object.values(matrix.alerts)) unreachable(`alerts.${alert.monId}`, alert.line, alert.severity, alert.escalation);
+
   for (const runbook of catalog.runbooks.values()) {
     const routed = routedTo.get(runbook.id) ?? [];
     const line = runbook.lines.trigger ?? runbook.lines.id;

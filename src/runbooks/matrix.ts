@@ -48,6 +48,8 @@ export interface Matrix {
   contacts: Record<string, Contact>;
   /** What an alert with no or an unknown MON- id gets: it is never dropped. */
   default: { severity: string; escalation: string[] };
+  /** Line of the `default:` key. */
+  defaultLine?: number;
   alerts: Record<string, MatrixAlert>;
 }
 
@@ -158,7 +160,7 @@ export function parseMatrix(text: string, file = 'matrix.yml'): MatrixResult {
   for (const [id, c] of Object.entries(raw.contacts)) {
     contacts[id] = { id, name: c.name, notify: c.notify, line: lineAt(doc, counter, ['contacts', id], true) };
   }
-  return { matrix: { file, severities: policies, contacts, default: raw.default, alerts }, findings };
+  return { matrix: { file, severities: policies, contacts, default: raw.default, defaultLine: lineAt(doc, counter, ['default'], true), alerts }, findings };
 }
 
 function record(value: unknown): Record<string, unknown> {
