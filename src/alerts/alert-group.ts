@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Alert, Source } from './alert.js';
+import { boundedKey } from './bounded-key.js';
 import { monIdsFromFirstSource } from './mon-id-token.js';
 import { httpUrl, present, stringMap, timestamp, toIso } from './schema-parts.js';
 
@@ -52,8 +53,9 @@ export function alertFromGroupAlert(source: Source, alert: GroupAlert, extraValu
     source,
     monId: monId ?? null,
     status: alert.status,
-    fingerprint: alert.fingerprint,
-    title: present(annotations.summary) ?? present(alert.labels.alertname) ?? `${source} alert ${alert.fingerprint}`,
+    // Real senders send 16 hex characters; anything else is bounded so it fits the instance index (see boundedKey).
+    fingerprint: boundedKey(alert.fingerprint),
+    title: present(annotations.summary) ?? present(alert.labels.alertname) ?? `${source} alert ${boundedKey(alert.fingerprint)}`,
     labels: { ...alert.labels },
     // Annotations (description, runbook_url, …) are what a responder reads first; measurements may override same-named keys.
     values: { ...annotations, ...extraValues },

@@ -2,23 +2,24 @@ import { z } from 'zod';
 import type { Alert, AlertStatus } from './alert.js';
 import { parseDatadogTitle } from './datadog-title.js';
 import { monIdsFromFirstSource, monIdsIn } from './mon-id-token.js';
-import { httpUrl, jsonObject, present } from './schema-parts.js';
+import { boundedKey } from './bounded-key.js';
+import { MAX_INSTANT_MS, httpUrl, jsonObject, present } from './schema-parts.js';
 
 /** `$ID`-like variables are numbers when the template left them unquoted; they are identifiers, so keep them as text. */
 const scalarId = z
   .union([z.string(), z.number()], { error: 'expected a string or a number' })
   .transform((value) => (typeof value === 'number' && Number.isInteger(value) ? BigInt(value).toString() : String(value)));
 
-/** Past this, `new Date(ms)` is invalid; refusing it here keeps a bad template a 400 instead of a crash. */
-const MAX_DATE_MS = 8_640_000_000_000_000;
-
 const EPOCH_MS = { error: 'expected epoch milliseconds' };
 
-/** `$DATE` is epoch milliseconds, quoted or not; it orders events, so a value that is not a time is refused. */
+/**
+ * `$DATE` is epoch milliseconds, quoted or not; it orders events, so a value that is not a time is refused, and so is one
+ * past year 9999, which the database cannot store (a 500 on every retry instead of a 400).
+ */
 const epochMs = z
   .union([z.string().trim().regex(/^\d*$/, EPOCH_MS), z.number()], EPOCH_MS)
   .transform((value) => (value === '' ? undefined : Number(value)))
-  .pipe(z.number().int(EPOCH_MS).nonnegative(EPOCH_MS).max(MAX_DATE_MS, EPOCH_MS).optional());
+  .pipe(z.number().int(EPOCH_MS).nonnegative(EPOCH_MS).max(MAX_INSTANT_MS, { error: 'expected epoch milliseconds no later than 9999-12-31T23:59:59.999Z' }).optional());
 
 const text = z.string().optional();
 
@@ -98,7 +99,8 @@ export function adaptDatadog(body: unknown, receivedAt: Date): Alert[] {
   const alertId = present(dd.alert_id);
   // The default payload has no $ALERT_ID; the stripped title is the same on trigger and recovery, so it names the monitor.
   const identity = alertId ?? `title:${title.text}`;
-  const fingerprint = scope ? `${identity}/${scope}` : identity;
+  // Scopes and default-payload titles are sender text of any length; boundedKey keeps the instance key storable.
+  const fingerprint = boundedKey(scope ? `${identity}/${scope}` : identity);
 
   // A Map, not an object literal: tag keys are sender-controlled and `constructor` or `__proto__` must stay plain keys.
   const labels = new Map<string, string>();

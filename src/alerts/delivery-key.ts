@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Source } from './alert.js';
+import { boundedKey } from './bounded-key.js';
 import { headerValue, type IncomingHeaders } from './headers.js';
 
 /**
@@ -10,7 +11,8 @@ import { headerValue, type IncomingHeaders } from './headers.js';
 export function deliveryKey(source: Source, headers: IncomingHeaders, rawBody: Buffer): string {
   if (source === 'pagerduty') {
     const webhookId = headerValue(headers, 'X-Webhook-Id')?.trim();
-    if (webhookId) return webhookId;
+    // The header is not covered by the signature, so its length is the sender's to choose; the inbox key must stay indexable.
+    if (webhookId) return boundedKey(webhookId);
   }
   return createHash('sha256').update(`${source}\n`, 'utf8').update(rawBody).digest('hex');
 }

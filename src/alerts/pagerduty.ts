@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Alert } from './alert.js';
+import { boundedKey } from './bounded-key.js';
 import { monIdsFromFirstSource } from './mon-id-token.js';
 import { httpUrl, jsonObject, present, timestamp, toIso } from './schema-parts.js';
 
@@ -88,7 +89,7 @@ export function adaptPagerduty(body: unknown, _receivedAt: Date): Alert[] {
       source: 'pagerduty',
       monId: monId ?? null,
       status: STATUS[incident.status],
-      fingerprint: incident.id,
+      fingerprint: boundedKey(incident.id),
       title: incident.title,
       labels,
       values,

@@ -32,14 +32,21 @@ const isSource = (s: string): s is Source => (SOURCES as readonly string[]).incl
 
 const JSON_CONTENT_TYPE = /^application\/([\w.+-]*\+)?json\b/i;
 
-// PostgreSQL's text and jsonb cannot hold U+0000: a string that has one would fail its transaction on every retry.
+// PostgreSQL's text and jsonb cannot hold U+0000, and its json input refuses a lone UTF-16 surrogate (`"\ud800"` with no
+// low half after it): a string that has either would fail its transaction on every retry, a 500 the sender retries forever.
 const NUL_STAND_IN = '\uFFFD';
 
-/** JSON.parse's reviver for a body that escapes a U+0000 (`\u0000`): every string and key gets U+FFFD instead. */
-function withoutNul(_key: string, value: unknown): unknown {
-  if (typeof value === 'string') return value.replaceAll('\0', NUL_STAND_IN);
-  if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).some((k) => k.includes('\0'))) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replaceAll('\0', NUL_STAND_IN), v]));
+/** Only an escape can put either into a parsed string: raw NUL is not valid JSON, and bytes that are not UTF-8 decode as U+FFFD. */
+const UNSTORABLE_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+const storable = (text: string): string => text.replaceAll('\0', NUL_STAND_IN).replace(LONE_SURROGATE, NUL_STAND_IN);
+
+/** JSON.parse's reviver for a body with such an escape: every string and key gets U+FFFD for each NUL or lone surrogate. */
+function storableStrings(_key: string, value: unknown): unknown {
+  if (typeof value === 'string') return storable(value);
+  if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).some((k) => storable(k) !== k)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k), v]));
   }
   return value;
 }
@@ -120,7 +127,7 @@ export function webhookRoute(deps: WebhookDeps): WebhookRoute {
     }
     let body: unknown;
     try {
-      body = text.includes('\\u0000') ? JSON.parse(text, withoutNul) : JSON.parse(text);
+      body = UNSTORABLE_ESCAPE.test(text) ? JSON.parse(text, storableStrings) : JSON.parse(text);
     } catch (error) {
       await reject(`body is not valid JSON: ${(error as Error).message}`);
       return;

@@ -208,7 +208,9 @@ describe('adaptDatadog: bad shapes', () => {
     ['date not a number', { date: 'yesterday' }, ['date: expected epoch milliseconds']],
     ['date negative', { date: -1 }, ['date: expected epoch milliseconds']],
     ['date fractional', { date: 1.5 }, ['date: expected epoch milliseconds']],
-    ['date past the Date range', { date: 9e15 }, ['date: expected epoch milliseconds']],
+    ['date past the Date range', { date: 9e15 }, ['date: expected epoch milliseconds no later than 9999-12-31T23:59:59.999Z']],
+    // Past year 9999 toISOString() writes `+010000-…`, which PostgreSQL refuses: a 500 on every retry before.
+    ['date past year 9999', { date: '253402300800000' }, ['date: expected epoch milliseconds no later than 9999-12-31T23:59:59.999Z']],
   ])('%s', (_name, input, issues) => {
     expect(zodIssues(() => adaptDatadog(input, RECEIVED))).toEqual(issues);
   });
