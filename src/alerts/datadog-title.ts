@@ -15,7 +15,18 @@ export interface DatadogTitle {
 
 const LEADING_GROUP = /^\s*\[([^[\]]*)\]/;
 const PRIORITY = /^P[1-5]$/i;
-const STATE_WITH_SCOPE = /^(.*?) on \{(.*)\}$/s;
+const SCOPE_OPENER = ' on {';
+
+/**
+ * `Triggered on {host:web-03}` → state and scope: the first ` on {` of a group that ends with `}`. Done with indexOf, not
+ * the regex /^(.*?) on \{(.*)\}$/s it replaces, which backtracked once per ` on {` over the rest of the group: a title
+ * that repeats it was quadratic (200 kB took 7 s, a 1 MiB body minutes of a blocked event loop).
+ */
+function splitScope(group: string): { state: string; scope: string | undefined } {
+  const at = group.endsWith('}') ? group.indexOf(SCOPE_OPENER) : -1;
+  if (at === -1) return { state: group, scope: undefined };
+  return { state: group.slice(0, at).trim(), scope: group.slice(at + SCOPE_OPENER.length, -1).trim() || undefined };
+}
 
 export function parseDatadogTitle(title: string): DatadogTitle {
   let priority: string | undefined;
@@ -29,9 +40,7 @@ export function parseDatadogTitle(title: string): DatadogTitle {
     if (PRIORITY.test(group)) {
       priority ??= group.toUpperCase();
     } else if (state === undefined) {
-      const withScope = STATE_WITH_SCOPE.exec(group);
-      state = (withScope ? withScope[1] ?? '' : group).trim();
-      scope = withScope?.[2]?.trim() || undefined;
+      ({ state, scope } = splitScope(group));
     } else {
       others.push(group);
     }
