@@ -81,7 +81,14 @@ function verifyGrafana(headers: IncomingHeaders, rawBody: Buffer, secrets: Webho
   const timestamp = headerValue(headers, secrets.grafanaTimestampHeader)?.trim();
   if (timestamp === undefined) {
     // Grafana can be configured without a timestamp header; then the body alone is signed and there is no replay window.
-    return constantTimeEqual(signature, hmacHex(secret, rawBody)) ? OK : fail(`${secrets.grafanaSignatureHeader} does not match the body`);
+    // The usual cause of a mismatch here is a contact point that names its timestamp header differently: Grafana has no
+    // default name, so the reason says which header was looked for rather than suggesting the secret is wrong.
+    return constantTimeEqual(signature, hmacHex(secret, rawBody))
+      ? OK
+      : fail(
+          `${secrets.grafanaSignatureHeader} does not match the body (no ${secrets.grafanaTimestampHeader} header, so the body alone was checked; ` +
+            'if the contact point sends its timestamp under another header name, set GRAFANA_TIMESTAMP_HEADER to that name)',
+        );
   }
   if (!/^\d{1,15}$/.test(timestamp)) return fail(`${secrets.grafanaTimestampHeader} is not Unix seconds`);
   if (!constantTimeEqual(signature, hmacHex(secret, Buffer.from(`${timestamp}:`, 'utf8'), rawBody))) {

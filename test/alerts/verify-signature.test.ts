@@ -100,7 +100,14 @@ describe('verifyDelivery: Grafana', () => {
   it('without a timestamp header, verifies HMAC over the body alone', () => {
     expect(verify({ 'x-grafana-alerting-signature': GRAFANA_SIG_BODY })).toEqual(OK);
     // A timestamped signature does not verify once the timestamp header is stripped, and vice versa.
-    expect(verify({ 'x-grafana-alerting-signature': GRAFANA_SIG_TS })).toEqual(fails('X-Grafana-Alerting-Signature does not match the body'));
+    expect(verify({ 'x-grafana-alerting-signature': GRAFANA_SIG_TS })).toEqual(
+      fails(
+        'X-Grafana-Alerting-Signature does not match the body (no X-Grafana-Alerting-Timestamp header, so the body alone was checked; ' +
+          'if the contact point sends its timestamp under another header name, set GRAFANA_TIMESTAMP_HEADER to that name)',
+      ),
+    );
+    // The usual cause: Grafana sent its timestamp under a name other than GRAFANA_TIMESTAMP_HEADER; the reason names the fix.
+    expect(verify({ 'x-grafana-alerting-signature': GRAFANA_SIG_TS, 'x-ts': '1786701600' })).toMatchObject({ ok: false, reason: expect.stringContaining('set GRAFANA_TIMESTAMP_HEADER') });
     expect(verify(withTs(1786701600, GRAFANA_SIG_BODY)).ok).toBe(false);
   });
 
