@@ -6,7 +6,7 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry });
   const deliveries = new Counter({
     name: 'runbook_router_deliveries_total',
-    help: 'Webhook deliveries by source and outcome (accepted, duplicate, rejected, unauthorized, too_large, unavailable, error)',
+    help: 'Webhook deliveries by source and outcome (accepted, duplicate, rejected, unauthorized, too_large, aborted, unavailable, error)',
     labelNames: ['source', 'outcome'] as const,
     registers: [registry],
   });

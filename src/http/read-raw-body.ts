@@ -1,6 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from './http-error.js';
 
+/** The sender went away before its body was complete: there is no one to answer and nothing was received. */
+export class BodyAborted extends Error {
+  constructor() {
+    super('the sender closed the connection before the body was complete');
+    this.name = 'BodyAborted';
+  }
+}
+
 /** Reads the body once as bytes (the signature is checked over them, then they are parsed), refusing more than `limit`. */
 export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
@@ -27,7 +35,12 @@ export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer
       if (!done) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
     req.on('error', (error) => {
-      if (!done) reject(error);
+      if (!done) reject(req.complete ? error : new BodyAborted());
+      done = true;
+    });
+    // A closed connection does not always come with an error; without this the delivery would wait forever.
+    req.on('close', () => {
+      if (!done && !req.complete) reject(new BodyAborted());
       done = true;
     });
   });

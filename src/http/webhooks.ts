@@ -13,7 +13,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { describeZodError } from './error-handler.js';
 import { HttpError } from './http-error.js';
-import { readRawBody } from './read-raw-body.js';
+import { BodyAborted, readRawBody } from './read-raw-body.js';
 
 export interface WebhookDeps {
   db: Db;
@@ -85,7 +85,14 @@ export function webhookRoute(deps: WebhookDeps): WebhookRoute {
     } catch (error) {
       if (error instanceof HttpError) {
         count('too_large');
-        send(res, error.status, { error: error.message });
+        // The rest of the body is read and thrown away; closing after the answer spares reading more of it on this socket.
+        send(res, error.status, { error: error.message }, { Connection: 'close' });
+        return;
+      }
+      if (error instanceof BodyAborted) {
+        // Nothing was received, so nothing is lost: the sender, which got no answer, sends it again.
+        count('aborted');
+        deps.logger.info({ source }, 'webhook sender closed the connection before its body was complete');
         return;
       }
       throw error;

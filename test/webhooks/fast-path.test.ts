@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -72,5 +73,33 @@ describe('webhooks on the listening server (fast path)', () => {
     expect(text).toMatch(/runbook_router_http_request_duration_seconds_count\{route="webhook",status="4xx"\} [1-9]/);
     expect(text).toMatch(/runbook_router_deliveries_total\{source="alertmanager",outcome="duplicate"\} 1/);
     expect(text).toMatch(/runbook_router_alerts_total\{source="alertmanager",status="firing"\} [1-9]/);
+  });
+
+  it('counts a sender that hangs up mid-body as aborted, answers nothing and keeps nothing', async () => {
+    const before = await service.db.db.selectFrom('alert_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const { port, hostname } = new URL(url);
+    await new Promise<void>((resolve, reject) => {
+      const socket = net.connect(Number(port), hostname, () => {
+        socket.write('POST /webhooks/alertmanager HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"receiver":');
+        setTimeout(() => socket.destroy(), 50);
+      });
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+    });
+    let text = '';
+    for (let i = 0; i < 50 && !/outcome="aborted"\} 1/.test(text); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      text = await (await fetch(`${url}/metrics`)).text();
+    }
+    expect(text).toMatch(/runbook_router_deliveries_total\{source="alertmanager",outcome="aborted"\} 1/);
+    expect(text).not.toMatch(/outcome="error"/);
+    const after = await service.db.db.selectFrom('alert_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(after.n)).toBe(Number(before.n));
+  });
+
+  it('closes the connection after a 413, so the rest of an oversized body is not read on it', async () => {
+    const res = await send('/webhooks/alertmanager', JSON.stringify({ pad: 'x'.repeat(30_000) }));
+    expect(res.status).toBe(413);
+    expect(res.headers.get('connection')).toBe('close');
   });
 });
