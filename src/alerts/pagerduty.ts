@@ -4,8 +4,11 @@ import { boundedKey } from './bounded-key.js';
 import { monIdsFromFirstSource } from './mon-id-token.js';
 import { httpUrl, jsonObject, present, timestamp, toIso } from './schema-parts.js';
 
-/** PagerDuty references (`{html_url,id,self,summary,type}`); only the summary is shown. */
-const reference = z.object({ id: z.string().optional(), summary: z.string().optional(), html_url: z.string().optional() });
+/**
+ * PagerDuty references (`{html_url,id,self,summary,type}`); only the summary is shown. Display-only fields take null too:
+ * a 400 is a dropped webhook for PagerDuty, and three in a row disable the subscription.
+ */
+const reference = z.object({ id: z.string().nullish(), summary: z.string().nullish(), html_url: z.string().nullish() });
 
 const eventShape = {
   id: z.string(),
@@ -35,19 +38,19 @@ export const pagerdutyIncidentBodySchema = jsonObject({
     data: z.object({
       type: z.literal('incident'),
       id: z.string().min(1),
-      html_url: z.string().optional(),
-      number: z.number().int().optional(),
+      html_url: z.string().nullish(),
+      number: z.number().int().nullish(),
       status: z.enum(['triggered', 'acknowledged', 'resolved']),
       incident_key: z.string().nullable().optional(),
       created_at: timestamp.optional(),
       reopened_at: timestamp.nullable().optional(),
       title: z.string(),
-      service: reference.optional(),
+      service: reference.nullish(),
       escalation_policy: reference.nullable().optional(),
       priority: reference.nullable().optional(),
-      urgency: z.string().optional(),
-      assignees: z.array(reference).optional(),
-      teams: z.array(reference).optional(),
+      urgency: z.string().nullish(),
+      assignees: z.array(reference).nullish(),
+      teams: z.array(reference).nullish(),
       resolve_reason: z.object({ type: z.string() }).nullable().optional(),
     }),
   }),
@@ -67,10 +70,10 @@ export function adaptPagerduty(body: unknown, _receivedAt: Date): Alert[] {
   const labels: Record<string, string> = {};
   const service = present(incident.service?.summary);
   if (service !== undefined) labels.service = service;
-  if (incident.urgency !== undefined) labels.urgency = incident.urgency;
+  if (incident.urgency != null) labels.urgency = incident.urgency;
   const priority = present(incident.priority?.summary);
   if (priority !== undefined) labels.priority = priority;
-  if (incident.number !== undefined) labels.number = String(incident.number);
+  if (incident.number != null) labels.number = String(incident.number);
 
   const values: Record<string, string | number> = { event_type: event.event_type };
   const incidentKey = present(incident.incident_key);

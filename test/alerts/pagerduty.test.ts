@@ -71,6 +71,15 @@ describe('adaptPagerduty: incident events', () => {
     expect(alert!.labels).toEqual({ urgency: 'high', number: '4821' });
   });
 
+  it('takes null in display-only fields instead of refusing the delivery (PagerDuty disables a subscription after three 400s)', () => {
+    const [alert] = adaptPagerduty(
+      incident({ html_url: null, number: null, urgency: null, service: { id: 'P1', summary: null, html_url: null }, assignees: [{ summary: null }], teams: null }),
+      RECEIVED,
+    );
+    expect(alert).toMatchObject({ status: 'firing', url: null, labels: {} });
+    expect(alert!.values.assignees).toBeUndefined();
+  });
+
   it('ignores unknown fields (client, conference_bridge, incident_type, future ones)', () => {
     const [a] = adaptPagerduty(incident({ somethingNew: { x: 1 } }, { extra: true }), RECEIVED);
     const [b] = adaptPagerduty(fixtureJson('pagerduty-triggered.json'), RECEIVED);
