@@ -58,7 +58,7 @@ export function createApp(deps: AppDeps): Express {
   });
 
   // Webhooks read their own raw body (signatures are over the exact bytes) and never see responder authentication.
-  const webhooks = webhookHandler({ db: deps.db, ingest: deps.ingest, secrets: webhookSecrets(deps.config), maxBodyBytes: deps.config.maxBodyBytes, clock: deps.clock, metrics: deps.metrics, logger: deps.logger });
+  const webhooks = webhookHandler({ db: deps.db, ingest: deps.ingest, secrets: webhookSecrets(deps.config), maxBodyBytes: deps.config.maxBodyBytes, answerWithinMs: deps.config.webhookAnswerWithinMs, clock: deps.clock, metrics: deps.metrics, logger: deps.logger });
   app.post('/webhooks/:source', webhooks);
   app.put('/webhooks/:source', webhooks);
 

@@ -55,6 +55,7 @@ const envSchema = z.object({
   PUBLIC_URL: url('an absolute URL such as https://runbooks.example.com'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_BODY_BYTES: positiveInt(1_048_576),
+  WEBHOOK_ANSWER_WITHIN: durationSchema.prefault('4500ms'),
   DB_POOL_SIZE: positiveInt(10),
   BATCH_MAX_WAIT: durationSchema.prefault('5ms'),
   BATCH_MAX_SIZE: positiveInt(200),
@@ -90,6 +91,8 @@ export interface Config {
   publicUrl: string;
   logLevel: Env['LOG_LEVEL'];
   maxBodyBytes: number;
+  /** A delivery not committed by then gets a 503 (the sender retries; the inbox answers the retry as a duplicate). */
+  webhookAnswerWithinMs: number;
   dbPoolSize: number;
   batch: { maxWaitMs: number; maxSize: number };
   reopenWindowMs: number;
@@ -135,6 +138,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     publicUrl: e.PUBLIC_URL ?? `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${e.PORT}`,
     logLevel: e.LOG_LEVEL,
     maxBodyBytes: e.MAX_BODY_BYTES,
+    webhookAnswerWithinMs: e.WEBHOOK_ANSWER_WITHIN,
     dbPoolSize: e.DB_POOL_SIZE,
     batch: { maxWaitMs: e.BATCH_MAX_WAIT, maxSize: e.BATCH_MAX_SIZE },
     reopenWindowMs: e.REOPEN_WINDOW,

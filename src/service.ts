@@ -130,7 +130,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     routing,
     async start() {
       // Webhook deliveries in their plain form skip Express (see webhookFastPath); everything else is the Express app.
-      const listener = webhookFastPath({ db: db.db, ingest, secrets: webhookSecrets(config), maxBodyBytes: config.maxBodyBytes, clock, metrics, logger }, app);
+      const listener = webhookFastPath({ db: db.db, ingest, secrets: webhookSecrets(config), maxBodyBytes: config.maxBodyBytes, answerWithinMs: config.webhookAnswerWithinMs, clock, metrics, logger }, app);
       server = await new Promise<Server>((resolve, reject) => {
         const s = createServer(listener);
         s.once('error', reject);

@@ -20,6 +20,8 @@ export interface WebhookDeps {
   ingest: IngestBatcher;
   secrets: WebhookSecrets;
   maxBodyBytes: number;
+  /** WEBHOOK_ANSWER_WITHIN: senders give up waiting (PagerDuty at 5 s), so a commit that takes longer is answered 503. */
+  answerWithinMs: number;
   clock: Clock;
   metrics: Metrics;
   logger: Logger;
@@ -49,6 +51,17 @@ function storableStrings(_key: string, value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k), v]));
   }
   return value;
+}
+
+/** The delivery's commit did not finish within WEBHOOK_ANSWER_WITHIN; it may still finish, which the inbox makes harmless. */
+class CommitTooSlow extends Error {}
+
+function committedWithin<T>(commit: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CommitTooSlow()), ms);
+  });
+  return Promise.race([commit, late]).finally(() => clearTimeout(timer));
 }
 
 /** Answers JSON with plain node:http calls, so the same route serves Express and the bare server's fast path. */
@@ -155,7 +168,7 @@ export function webhookRoute(deps: WebhookDeps): WebhookRoute {
     const delivery = { source, deliveryKey: deliveryKey(source, req.headers, raw), rawBody: text, headers, receivedAt, alerts };
     body = undefined;
     try {
-      const outcome = await deps.ingest.submit(delivery);
+      const outcome = await committedWithin(deps.ingest.submit(delivery), deps.answerWithinMs);
       count(outcome.duplicate ? 'duplicate' : 'accepted');
       // One increment per status, not per alert: a Grafana delivery carries up to hundreds.
       const byStatus = new Map<string, number>();
@@ -163,6 +176,12 @@ export function webhookRoute(deps: WebhookDeps): WebhookRoute {
       for (const [status, n] of byStatus) deps.metrics.alertsReceived.inc({ source, status }, n);
       send(res, 202, { incidents: outcome.incidentIds, duplicate: outcome.duplicate, alerts: alerts.length });
     } catch (error) {
+      if (error instanceof CommitTooSlow) {
+        count('unavailable');
+        deps.logger.warn({ source, ms: deps.answerWithinMs }, 'delivery not committed in time; answered 503 so the sender retries');
+        send(res, 503, { error: `not committed within ${deps.answerWithinMs} ms (the database is slow or unavailable); retry: if it is applied meanwhile, the retry is answered as a duplicate` }, { 'Retry-After': '5' });
+        return;
+      }
       if (isTransientDbError(error)) {
         count('unavailable');
         deps.logger.warn({ err: error, source }, 'database unavailable; delivery refused so the sender retries');
