@@ -24,6 +24,8 @@ const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 const checkForm = z.object({ checked: bool });
 const followUpForm = z.object({ done: bool });
 const noteForm = z.object({ text: z.string().trim().min(1, 'the note is empty').max(10_000) });
+// `confirm=1` comes from the "Resolve anyway" button; the page's own Resolve button leaves it out.
+const resolveForm = z.object({ confirm: z.string().optional() });
 
 /** A class-safe token for severities and statuses (`sev-critical`). */
 export const token = (s: string) => s.toLowerCase().replace(/[^a-z0-9-]/g, '-');
@@ -80,6 +82,15 @@ function listRow(i: Incident & { alert_count?: number | string | null }, now: Da
     flapping: i.flapping,
     alertCount: Number(i.alert_count ?? 0),
   };
+}
+
+/** "2 alerts" / "1 alert": the count of instances not resolved at their source. */
+const alertsText = (n: number) => `${n} alert${n === 1 ? '' : 's'}`;
+
+/** "alertmanager", "alertmanager and datadog", "a, b and c". */
+function listText(items: readonly string[]): string {
+  const unique = [...new Set(items)];
+  return unique.length <= 1 ? (unique[0] ?? '') : `${unique.slice(0, -1).join(', ')} and ${unique.at(-1)}`;
 }
 
 function contactNamer(routing: Routing) {
@@ -170,6 +181,9 @@ export function incidentView(ctx: IncidentContext, deps: { routing: Routing; cat
     };
   });
 
+  // Shown next to Resolve: resolving now stops the escalation while the monitors still see the problem.
+  const firingCount = active ? alerts.filter((a) => a.status !== 'resolved').length : 0;
+
   const base = `/incidents/${i.id}`;
   const currentRunbook = runbook ? catalog.runbooks.get(runbook.id) : undefined;
   return {
@@ -195,6 +209,7 @@ export function incidentView(ctx: IncidentContext, deps: { routing: Routing; cat
     resolvedInfo: i.resolved_at ? { by: i.resolved_by, iso: i.resolved_at.toISOString(), text: utcMinute(i.resolved_at), after: span(i.resolved_at.getTime() - i.opened_at.getTime()) } : null,
     escalation,
     alerts: alerts.map((a) => alertView(a, now)),
+    firing: firingCount ? { count: firingCount, text: `${alertsText(firingCount)} still firing` } : null,
     runbookId: i.runbook_id,
     noRunbook: i.runbook_id === null,
     pinned: pinned
@@ -309,8 +324,44 @@ export function incidentPages(deps: IncidentPagesDeps): Router {
     backTo(res, `/incidents/${id}`);
   });
 
+  // Resolving while alerts still fire is sometimes right (a noisy monitor, the fix is in and the alert lags), so it is
+  // asked, not refused. The question is asked here, from what fires now rather than what fired when the page was
+  // rendered, and it takes no script: this answers a page whose "Resolve anyway" posts again with confirm=1.
   router.post('/incidents/:id/resolve', async (req, res) => {
     const { id } = idParam.parse(req.params);
+    const { confirm } = resolveForm.parse(req.body ?? {});
+    if (confirm !== '1') {
+      const incident = await db.selectFrom('incidents').select(['status', 'mon_id', 'title']).where('id', '=', id).executeTakeFirst();
+      if (incident && incident.status !== 'resolved') {
+        const firing = await db
+          .selectFrom('alert_instances')
+          .select(['source', 'title', 'status', 'starts_at'])
+          .where('incident_id', '=', id)
+          .where('status', '<>', 'resolved')
+          .orderBy('id')
+          .execute();
+        if (firing.length) {
+          const now = clock.now();
+          const monTitle = incident.mon_id ? deps.catalog.current().matrix?.alerts[incident.mon_id]?.title : undefined;
+          const n = firing.length;
+          renderer.page(
+            res,
+            'resolve-confirm',
+            {
+              id,
+              base: `/incidents/${id}`,
+              monId: incident.mon_id,
+              title: monTitle ?? incident.title,
+              heading: `${alertsText(n)} ${n === 1 ? 'is' : 'are'} still firing`,
+              sources: listText(firing.map((a) => a.source)),
+              alerts: firing.map((a) => ({ source: a.source, title: a.title, status: a.status, startedIso: a.starts_at.toISOString(), startedText: `${utcMinute(a.starts_at)} (${relative(a.starts_at, now)})` })),
+            },
+            { title: `Resolve #${id} while ${alertsText(n)} still firing?`, section: 'incidents', now },
+          );
+          return;
+        }
+      }
+    }
     await resolveIncident(db, id, formActor(res), clock.now());
     backTo(res, `/incidents/${id}`, 'follow-ups');
   });

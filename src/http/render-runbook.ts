@@ -29,6 +29,8 @@ interface Ref {
   value: string | null;
   /** Rendered without an alert (catalog page): the reference is shown as typed, as a reminder of what gets filled. */
   noAlert: boolean;
+  /** Filled into a command and holding characters a shell acts on: what the mark's title names. */
+  shell?: string[];
 }
 
 export function resolveRef(refs: AlertRefs | null, field: string, label?: string, value?: string): string | null {
@@ -60,7 +62,29 @@ function refHtml(ref: Ref | undefined): string {
     const why = ref.noAlert ? 'filled from the alert on the incident page' : 'not in this alert';
     return `<span class="ref ref-missing" title="${why}">${escapeHtml(ref.typed)}</span>`;
   }
+  if (ref.shell) {
+    const why = `${ref.typed} — from the alert, with characters a shell acts on (${ref.shell.join(' ')}): read it before running`;
+    return `<span class="ref ref-unsafe" title="${escapeHtml(why)}">${escapeHtml(ref.value)}</span>`;
+  }
   return `<span class="ref" title="${escapeHtml(ref.typed)}">${escapeHtml(ref.value)}</span>`;
+}
+
+// A value pasted into a shell is code: the sender of the alert chooses it. These are the characters that make a shell
+// do something other than pass the value on as one word — substitution, chaining, redirection, quoting, escapes,
+// globbing, brace and history expansion, and line breaks (a paste runs the first line at once). `~`, `#` and `-` only
+// act at the start of a word. Colons, dots, slashes, @, =, commas, % and inner hyphens (host:port, URLs without a
+// query) are ordinary and stay unmarked, so the warning keeps its meaning.
+const SHELL_ANY = /[$`;|&<>()\\'"!*?[\]{}\x00-\x08\x0a-\x1f\x7f]|^[-~#]/;
+const SHELL_EACH = /[$`;|&<>()\\'"!*?[\]{}\x00-\x08\x0a-\x1f\x7f]/g;
+const SHOWN_AS: Record<string, string> = { '\n': 'line break', '\r': 'carriage return' };
+
+/** The shell characters of a value as shown to the responder, in order of appearance; null for an ordinary value. */
+export function shellCharsOf(value: string): string[] | null {
+  if (!SHELL_ANY.test(value)) return null;
+  const found = new Set<string>();
+  if (/^[-~#]/.test(value)) found.add(`leading ${value[0]}`);
+  for (const [c] of value.matchAll(SHELL_EACH)) found.add(SHOWN_AS[c] ?? (c < ' ' || c === '\x7f' ? 'control character' : c));
+  return [...found];
 }
 
 /** Inside attributes (title, alt): plain escaped text. In URLs: the reference as typed — a value never becomes a link target. */
@@ -161,12 +185,39 @@ function prepare(source: string, mode: MarkdownMode): Prepared {
   return prepared;
 }
 
-function fill(prepared: Prepared, alert: AlertRefs | null): Html {
-  if (prepared.fixed) return prepared.fixed;
-  const found: Ref[] = prepared.refs.map((r) => ({ typed: r.typed, value: resolveRef(alert, r.field, r.label, r.value), noAlert: alert === null }));
+const resolveAll = (prepared: Prepared, alert: AlertRefs | null): Ref[] =>
+  prepared.refs.map((r) => ({ typed: r.typed, value: resolveRef(alert, r.field, r.label, r.value), noAlert: alert === null }));
+
+function fillParts(prepared: Prepared, found: Ref[]): Html {
   let html = '';
   for (const part of prepared.parts) html += typeof part === 'string' ? part : typeof part === 'number' ? refHtml(found[part]) : fillAttributes(part.tag, found);
   return trustedHtml(html);
+}
+
+function fill(prepared: Prepared, alert: AlertRefs | null): Html {
+  if (prepared.fixed) return prepared.fixed;
+  return fillParts(prepared, resolveAll(prepared, alert));
+}
+
+/** A command block as the page shows it; `shellChars` lists what its filled values hold that a shell acts on. */
+export interface CommandHtml {
+  html: Html;
+  shellChars: string[] | null;
+}
+
+// Only commands pay for the check, and only those with references: prose and titles are never pasted into a shell.
+function fillCommand(prepared: Prepared, alert: AlertRefs | null): CommandHtml {
+  if (prepared.fixed) return { html: prepared.fixed, shellChars: null };
+  const found = resolveAll(prepared, alert);
+  let all: Set<string> | null = null;
+  for (const ref of found) {
+    const chars = ref.value === null ? null : shellCharsOf(ref.value);
+    if (!chars) continue;
+    ref.shell = chars;
+    all ??= new Set();
+    for (const c of chars) all.add(c);
+  }
+  return { html: fillParts(prepared, found), shellChars: all ? [...all] : null };
 }
 
 /**
@@ -209,8 +260,8 @@ function withRefs(source: string, refs: AlertRefs | null, mode: MarkdownMode, ca
 export const markdownBlock = (source: string, refs: AlertRefs | null, cache?: MarkdownCache): Html => withRefs(source, refs, 'block', cache);
 /** One line of markdown (titles, checklist items, escalation fields). */
 export const markdownInline = (source: string, refs: AlertRefs | null, cache?: MarkdownCache): Html => withRefs(source, refs, 'inline', cache);
-/** A command block: escaped verbatim, references filled, placeholders marked. */
-export const codeHtml = (code: string, refs: AlertRefs | null, cache?: MarkdownCache): Html => withRefs(code, refs, 'code', cache);
+/** A command block: escaped verbatim, references filled (values with shell characters marked), placeholders marked. */
+export const codeHtml = (code: string, refs: AlertRefs | null, cache?: MarkdownCache): CommandHtml => fillCommand(cache ? cache.prepared(code, 'code') : prepare(code, 'code'), refs);
 
 // ---------------------------------------------------------------------------------------------------------------------
 
@@ -250,8 +301,8 @@ export interface StepView {
   number: number;
   titleHtml: Html;
   proseHtml: Html | null;
-  commands: { lang: string; html: Html }[];
-  rollback: { html: Html } | null;
+  commands: ({ lang: string } & CommandHtml)[];
+  rollback: CommandHtml | null;
   verification: CheckView[];
   done: CheckView;
   checkpoint: CheckView | null;
@@ -359,8 +410,8 @@ export function runbookView(runbook: Runbook, options: RunbookViewOptions): Runb
       number: step.number,
       titleHtml: inline(step.title || `Step ${step.number}`),
       proseHtml: step.prose.trim() ? markdownBlock(step.prose, refs, cache) : null,
-      commands: step.commands.map((c) => ({ lang: c.lang, html: code(c.code) })),
-      rollback: step.rollback ? { html: code(step.rollback) } : null,
+      commands: step.commands.map((c) => ({ lang: c.lang, ...code(c.code) })),
+      rollback: step.rollback ? code(step.rollback) : null,
       verification: step.verification.map((v) => count(check(v.key, 'verification', inline(v.text), v.text, locked))),
       checkpoint: step.checkpoint ? count(check(checkpointKey(step), 'checkpoint', trustedHtml('Checkpoint: I have reviewed this step and confirm the next one may start'), `Confirm the manual checkpoint of step ${step.number}`, locked)) : null,
       done: count(check(step.key, 'step', trustedHtml(`Step ${step.number} done`), `${title} done`, locked)),
@@ -420,6 +471,13 @@ function checkItemHtml(item: CheckView, base: string | null, interactive: boolea
   return `${html}  </div>\n</li>\n`;
 }
 
+// Above the command, so it is read before anything is copied; empty (no line at all) for the ordinary command.
+function shellNoteHtml(chars: string[] | null): string {
+  if (!chars) return '';
+  const shown = chars.map((c) => (c.length === 1 ? `<code>${esc(c)}</code>` : c.startsWith('leading ') ? `leading <code>${esc(c.slice(8))}</code>` : esc(c))).join(' ');
+  return `      <p class="command-note" role="note"><span aria-hidden="true">⚠</span> A value from the alert in this command contains shell characters (${shown}): read it before running.</p>\n`;
+}
+
 // Concatenated, not joined: the page is flattened once when it is encoded, instead of once per step and once more there.
 const concat = (parts: string[]) => {
   let html = '';
@@ -453,14 +511,21 @@ function stepHtml(step: StepView, view: RunbookView, csrfToken: string): string 
   );
   for (const c of step.commands) {
     parts.push(
-      '    <figure class="command">\n',
+      `    <figure class="command${c.shellChars ? ' has-unsafe' : ''}">\n`,
       `      <figcaption>Command${c.lang ? ` <span class="lang">${esc(c.lang)}</span>` : ''}</figcaption>\n`,
+      shellNoteHtml(c.shellChars),
       `      <pre><code>${esc(c.html)}</code></pre>\n`,
       '    </figure>\n',
     );
   }
   if (step.rollback) {
-    parts.push('    <figure class="command rollback">\n', '      <figcaption>Rollback</figcaption>\n', `      <pre><code>${esc(step.rollback.html)}</code></pre>\n`, '    </figure>\n');
+    parts.push(
+      `    <figure class="command rollback${step.rollback.shellChars ? ' has-unsafe' : ''}">\n`,
+      '      <figcaption>Rollback</figcaption>\n',
+      shellNoteHtml(step.rollback.shellChars),
+      `      <pre><code>${esc(step.rollback.html)}</code></pre>\n`,
+      '    </figure>\n',
+    );
   }
   if (step.verification.length) {
     parts.push('    <h4 class="verify-h">Verification</h4>\n', '    <ul class="checklist">\n', `      ${concat(step.verification.map(item))}\n`, '    </ul>\n');

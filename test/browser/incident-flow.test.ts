@@ -115,6 +115,13 @@ async function respond(page: Page, incidentId: number, options: { screenshots: b
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.screenshot({ path: path.join(RESULTS, 'incident-page.png'), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
+    // On a phone every section of the nav is on screen (wrapped if need be), none behind a sideways scroll.
+    expect(await page.evaluate("(() => { const nav = document.querySelector('header.site nav'); return nav.scrollWidth - nav.clientWidth; })()")).toBeLessThanOrEqual(0);
+    for (const link of await page.locator('header.site nav a').all()) {
+      const box = (await link.boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(390);
+    }
     await page.screenshot({ path: path.join(RESULTS, 'incident-page-phone.png'), fullPage: true });
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.screenshot({ path: path.join(RESULTS, 'incident-page-phone-dark.png') });
@@ -122,7 +129,14 @@ async function respond(page: Page, incidentId: number, options: { screenshots: b
     await page.setViewportSize({ width: 1280, height: 900 });
   }
 
+  // The alert still fires: the header says so, and Resolve asks once before resolving (a page, no script needed).
+  expect(await text(page, '.resolve-form .firing-note')).toBe('1 alert still firing');
   await page.getByRole('button', { name: 'Resolve', exact: true }).click();
+  await page.waitForURL(`${baseUrl}/incidents/${incidentId}/resolve`);
+  expect(await text(page, 'h1')).toBe('1 alert is still firing');
+  expect(await text(page, '.confirm-card .lede')).toBe('Still firing at alertmanager. Resolve anyway?');
+  if (options.screenshots) await page.screenshot({ path: path.join(RESULTS, 'resolve-confirm.png') });
+  await page.getByRole('button', { name: 'Resolve anyway', exact: true }).click();
   await page.waitForURL(/#follow-ups$/);
   expect(await text(page, '.badges')).toContain('Resolved');
   expect(await text(page, '#follow-ups h2')).toBe('Post-incident follow-ups 2 open');
