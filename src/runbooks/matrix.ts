@@ -4,7 +4,7 @@
 // worse than the last good one, which the catalog store keeps in service.
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { durationSchema } from '../duration.js';
+import { durationSchema, formatDuration } from '../duration.js';
 import { normalizeMonId } from './mon-id.js';
 import type { Finding } from './runbook.js';
 import { formatPath, lineAt, type YamlPath } from './yaml-lines.js';
@@ -58,10 +58,44 @@ export interface MatrixResult {
   findings: Finding[];
 }
 
+/**
+ * A duration of at least `minMs`. Zero, and anything below what the service can act on, parses fine but cannot work
+ * (and `5ms` is more often a typo for `5m` than a wish); `why` tells the author what would happen instead.
+ */
+function durationAtLeast(minMs: number, why: string) {
+  return z.string().transform((text, ctx) => {
+    const parsed = durationSchema.safeParse(text);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
+      return z.NEVER;
+    }
+    if (parsed.data < minMs) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is too short, it must be at least ${formatDuration(minMs)}: ${why}` });
+      return z.NEVER;
+    }
+    return parsed.data;
+  });
+}
+
+// Escalation is a tick once a second (DESIGN; ESCALATION_TICK defaults to 1s), the finest step it can take. Values
+// that are merely unusual (ack_within: 1m) still work and stay allowed: an invalid matrix stops `serve`.
+const ESCALATION_STEP_MS = 1000;
+// Drills are rehearsals by people, due by the day; below a day the next drill is due before the last is written up.
+const DRILL_EVERY_MIN_MS = 86_400_000;
+
 const severitySchema = z.strictObject({
-  ack_within: durationSchema.optional(),
-  repeat_every: durationSchema.optional(),
-  drill_every: durationSchema.optional(),
+  ack_within: durationAtLeast(
+    ESCALATION_STEP_MS,
+    'escalation runs once a second, so a shorter ack_within pages the next level on every tick, before anyone could acknowledge (typical: 5m for critical, 30m for warning)',
+  ).optional(),
+  repeat_every: durationAtLeast(
+    ESCALATION_STEP_MS,
+    'escalation runs once a second, so a shorter repeat_every pages the last level on every tick (typical: 10m; leave it out to notify the last level once)',
+  ).optional(),
+  drill_every: durationAtLeast(
+    DRILL_EVERY_MIN_MS,
+    'a drill is a rehearsal by people, due by the day, so a shorter cadence makes the next drill due before the last one is written up (typical: 30d for critical, 90d for warning; leave it out for no cadence drills)',
+  ).optional(),
   page: z.boolean().default(true),
 });
 const notifySchema = z.strictObject({

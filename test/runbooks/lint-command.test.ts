@@ -70,6 +70,21 @@ describe('runbook-router lint', () => {
     }
   });
 
+  it('reports a zero repeat_every in matrix.yml as file:line: error matrix-invalid, and exits 1', async () => {
+    const matrix = MATRIX.replace('repeat_every: 10m', 'repeat_every: 0s');
+    const { dir, cleanup } = await writeCatalog({ 'RUN-101.md': RUN_101, 'RUN-102.md': RUN_102, 'matrix.yml': matrix });
+    try {
+      const { code, out } = await run([dir]);
+      expect(code).toBe(1);
+      expect(out.split('\n')[0]).toBe(
+        `${path.join(dir, 'matrix.yml')}:2: error matrix-invalid: severities.critical.repeat_every: "0s" is too short, it must be at least 1s: escalation runs once a second, so a shorter repeat_every pages the last level on every tick (typical: 10m; leave it out to notify the last level once)`,
+      );
+      expect(out.split('\n').at(-1)).toBe('1 error, 0 warnings in 3 files');
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('exits 2 when the directory or its matrix.yml is missing', async () => {
     const missing = await run(['/nonexistent/runbooks']);
     expect(missing).toMatchObject({ code: 2, out: '' });

@@ -71,6 +71,31 @@ describe('parseMatrix', () => {
     expect(findings).toHaveLength(5);
   });
 
+  it('refuses zero and sub-tick escalation durations and sub-day drill cadences, at their line, saying why', () => {
+    const text = MATRIX.replace('critical: { ack_within: 5m, repeat_every: 10m, drill_every: 30d }', 'critical: { ack_within: 0s, repeat_every: 500ms, drill_every: 30d }')
+      .replace('warning:  { ack_within: 30m, drill_every: 90d }', 'warning:  { ack_within: 30m, drill_every: 0d }')
+      .replace('info:     { page: false, drill_every: 180d }', 'info:\n    page: false\n    drill_every: 30m');
+    const { matrix, findings } = parseMatrix(text);
+    expect(matrix).toBeNull();
+    expect(findings.map((f) => [f.rule, f.line, f.message.split(': ')[0]])).toEqual([
+      ['matrix-invalid', lineOf(text, 'ack_within: 0s'), 'severities.critical.ack_within'],
+      ['matrix-invalid', lineOf(text, 'repeat_every: 500ms'), 'severities.critical.repeat_every'],
+      ['matrix-invalid', lineOf(text, 'drill_every: 0d'), 'severities.warning.drill_every'],
+      ['matrix-invalid', lineOf(text, 'drill_every: 30m'), 'severities.info.drill_every'],
+    ]);
+    const message = (path: string) => findings.find((f) => f.message.startsWith(`${path}: `))!.message;
+    expect(message('severities.critical.ack_within')).toMatch(/^severities\.critical\.ack_within: "0s" is too short, it must be at least 1s: escalation runs once a second, so a shorter ack_within pages the next level on every tick/);
+    expect(message('severities.critical.repeat_every')).toMatch(/"500ms" is too short, it must be at least 1s: .*pages the last level on every tick/);
+    expect(message('severities.info.drill_every')).toMatch(/"30m" is too short, it must be at least 1d: a drill is a rehearsal/);
+  });
+
+  it('accepts the shortest durations that work: 1s escalation steps, a daily drill', () => {
+    const text = MATRIX.replace('critical: { ack_within: 5m, repeat_every: 10m, drill_every: 30d }', 'critical: { ack_within: 1s, repeat_every: 1000ms, drill_every: 24h }');
+    const { matrix, findings } = parseMatrix(text);
+    expect(findings).toEqual([]);
+    expect(matrix!.severities.critical).toEqual({ ackWithinMs: 1000, repeatEveryMs: 1000, drillEveryMs: 86_400_000, page: true });
+  });
+
   it('reports YAML syntax errors at their line', () => {
     const text = MATRIX.replace('    escalation: [platform-oncall, platform-lead]', '    escalation: [platform-oncall, platform-lead\n  MON-102:');
     const { matrix, findings } = parseMatrix(text);
