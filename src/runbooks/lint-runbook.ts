@@ -11,6 +11,7 @@ export interface LintOptions {
 
 export const MAX_STEPS = 50;
 const DAY_MS = 86_400_000;
+const FUTURE_SLACK_DAYS = 1;
 
 export function lintRunbook(runbook: Runbook, knownIds: ReadonlySet<string>, options: LintOptions): Finding[] {
   const findings: Finding[] = [];
@@ -55,7 +56,11 @@ export function lintRunbook(runbook: Runbook, knownIds: ReadonlySet<string>, opt
     add('error', 'missing-last-tested', lines.lastTested ?? lines.id, `${why}; record the date of the last drill or real use`);
   } else {
     const ageDays = Math.floor((options.now.getTime() - Date.parse(`${runbook.lastTested}T00:00:00Z`)) / DAY_MS);
-    if (ageDays > options.staleAfterDays) {
+    // A date ahead of today (a typo like 2027 for 2026) would pass the stale gate for years. The date is the author's
+    // local day, which runs up to a day ahead of UTC, so tomorrow (UTC) is still fine.
+    if (ageDays < -FUTURE_SLACK_DAYS) {
+      add('warning', 'last-tested-future', lines.lastTested ?? lines.id, `Last Tested: ${runbook.lastTested} is in the future (today is ${options.now.toISOString().slice(0, 10)}), so ${id} would never be reported stale; set it to the date of the last drill or real use`);
+    } else if (ageDays > options.staleAfterDays) {
       add('warning', 'stale', lines.lastTested ?? lines.id, `last tested ${runbook.lastTested}, ${ageDays} days ago (limit ${options.staleAfterDays}); drill ${id} and, once the drill passes, update the "Last Tested:" line to the drill date`);
     }
   }

@@ -148,6 +148,26 @@ describe('lintCatalog', () => {
     expect(rule(await lint({ 'RUN-101.md': text }, { ...LINT_OPTIONS, staleAfterDays: 365 }), 'stale')).toEqual([]);
   });
 
+  it('last-tested-future: a date after today is a warning at the Last Tested line (and never stale)', async () => {
+    const text = RUN_101.replace('Last Tested: 2026-11-01', 'Last Tested: 2027-11-05');
+    const findings = await lint({ 'RUN-101.md': text });
+    expect(at(findings, 'last-tested-future')).toEqual(['RUN-101.md:5:warning']);
+    expect(rule(findings, 'last-tested-future')[0]!.message).toBe('Last Tested: 2027-11-05 is in the future (today is 2026-11-22), so RUN-101 would never be reported stale; set it to the date of the last drill or real use');
+    expect(rule(findings, 'stale')).toEqual([]);
+    // Two days ahead of UTC is more than any time zone explains.
+    const dayAfterTomorrow = RUN_101.replace('Last Tested: 2026-11-01', 'Last Tested: 2026-11-24');
+    expect(at(await lint({ 'RUN-101.md': dayAfterTomorrow }), 'last-tested-future')).toEqual(['RUN-101.md:5:warning']);
+  });
+
+  it('last-tested-future: today and tomorrow (UTC) are fine, tomorrow being today east of UTC', async () => {
+    for (const date of ['2026-11-22', '2026-11-23']) {
+      const text = RUN_101.replace('Last Tested: 2026-11-01', `Last Tested: ${date}`);
+      expect(rule(await lint({ 'RUN-101.md': text }), 'last-tested-future'), date).toEqual([]);
+      // Late in the UTC day it is already the day after in Kiribati (UTC+14).
+      expect(rule(await lint({ 'RUN-101.md': text }, { ...LINT_OPTIONS, now: new Date('2026-11-22T23:59:00Z') }), 'last-tested-future'), date).toEqual([]);
+    }
+  });
+
   it('unreached-runbook: an Incident runbook no alert leads to (not other categories)', async () => {
     const matrix = MATRIX.replace(/alerts:[\s\S]*$/, 'alerts: {}\n');
     const findings = await lint({ 'matrix.yml': matrix });
