@@ -5,7 +5,9 @@ import type { Db, Executor } from '../db/create-db.js';
 import type { Drill } from '../db/schema.js';
 import { HttpError, notFound } from '../http/http-error.js';
 import { pinRunbook } from '../incidents/runbook-pin.js';
+import type { Catalog } from '../runbooks/catalog.js';
 import type { Runbook } from '../runbooks/runbook.js';
+import { scheduleCadenceDrillFor } from './cadence.js';
 
 /** A drill scheduled by hand without a date is due within a week, like one scheduled by an escalation. */
 export const MANUAL_DRILL_WITHIN_MS = 7 * 86_400_000;
@@ -127,18 +129,28 @@ export async function startDrill(db: Executor, id: number, input: { runbook: Run
     .executeTakeFirstOrThrow();
 }
 
-/** Ends a drill with its outcome. `gaps_found` needs the gaps written down; a passed drill may carry notes. */
-export async function completeDrill(db: Db, id: number, input: { outcome: DrillOutcome; gaps?: string | null; runbook: Runbook | null; by: string; now: Date }): Promise<Drill> {
+/**
+ * Ends a drill with its outcome. `gaps_found` needs the gaps written down; a passed drill may carry notes. Given the
+ * catalog, the runbook's next cadence drill is scheduled (or moved, after a pass) in the same transaction, so the
+ * catalog and /drills show it at once rather than after the next cadence round.
+ */
+export async function completeDrill(
+  db: Db,
+  id: number,
+  input: { outcome: DrillOutcome; gaps?: string | null; runbook: Runbook | null; by: string; now: Date; catalog?: Catalog },
+): Promise<Drill> {
   const gaps = input.gaps?.trim() || null;
   if (input.outcome === 'gaps_found' && !gaps) throw new HttpError(400, 'write down the gaps found (what was unclear, missing or slower than its Duration:)');
   return db.transaction().execute(async (tx) => {
     const drill = await startDrill(tx, id, { runbook: input.runbook, by: input.by, now: input.now });
-    return tx
+    const completed = await tx
       .updateTable('drills')
       .set({ status: 'completed', outcome: input.outcome, gaps, completed_at: input.now })
       .where('id', '=', drill.id)
       .returningAll()
       .executeTakeFirstOrThrow();
+    if (input.catalog) await scheduleCadenceDrillFor(tx, input.catalog, completed.runbook_id, input.now);
+    return completed;
   });
 }
 

@@ -91,7 +91,8 @@ export function drillsApi(deps: DrillsDeps): Router {
     const now = deps.clock.now();
     const existing = await deps.db.selectFrom('drills').select('runbook_id').where('id', '=', id).executeTakeFirst();
     if (!existing) throw notFound(`drill ${id}`);
-    const drill = await completeDrill(deps.db, id, { outcome: body.outcome, gaps: body.gaps, runbook: deps.catalog.current().runbooks.get(existing.runbook_id) ?? null, by: actorOf(req, res), now });
+    const catalog = deps.catalog.current();
+    const drill = await completeDrill(deps.db, id, { outcome: body.outcome, gaps: body.gaps, runbook: catalog.runbooks.get(existing.runbook_id) ?? null, by: actorOf(req, res), now, catalog });
     res.json(drillJson(drill, now));
   });
   router.post('/drills/:id/cancel', async (req, res) => {

@@ -172,7 +172,8 @@ export function drillPages(deps: DrillPagesDeps): Router {
     const form = completeForm.parse(req.body);
     const d = await db.selectFrom('drills').select('runbook_id').where('id', '=', id).executeTakeFirst();
     if (!d) throw notFound(`drill ${id}`);
-    await completeDrill(db, id, { outcome: form.outcome, gaps: form.gaps, runbook: deps.catalog.current().runbooks.get(d.runbook_id) ?? null, by: formActor(res), now: clock.now() });
+    const catalog = deps.catalog.current();
+    await completeDrill(db, id, { outcome: form.outcome, gaps: form.gaps, runbook: catalog.runbooks.get(d.runbook_id) ?? null, by: formActor(res), now: clock.now(), catalog });
     backTo(res, `/drills/${id}`);
   });
 
