@@ -122,22 +122,27 @@ export async function runOutboxTick(db: Db, clock: () => Date, options: OutboxOp
         from json_to_recordset(${JSON.stringify(sent.map((r) => ({ id: r.id, at: r.at })))}::json) as r(id bigint, at timestamptz)
         where notifications.id = r.id`.execute(tx);
     }
+    // A failed attempt is recorded only while this round still holds the claim (still pending, no later attempt): after a
+    // pause past the lease another replica may have claimed it again and delivered it, and that outcome stands.
+    const recordedFailures = new Set<number>();
     if (failed.length) {
-      await sql`
+      const { rows } = await sql<{ id: number }>`
         update notifications set status = 'failed', last_error = r.error
-        from json_to_recordset(${JSON.stringify(failed.map((r) => ({ id: r.id, error: r.error })))}::json) as r(id bigint, error text)
-        where notifications.id = r.id`.execute(tx);
+        from json_to_recordset(${JSON.stringify(failed.map((r) => ({ id: r.id, error: r.error, attempts: r.attempts })))}::json) as r(id bigint, error text, attempts integer)
+        where notifications.id = r.id and notifications.status = 'pending' and notifications.attempts = r.attempts
+        returning notifications.id`.execute(tx);
+      for (const row of rows) recordedFailures.add(Number(row.id));
     }
     if (retried.length) {
-      const rows = retried.map((r) => ({ id: r.id, error: r.error, next: new Date(Date.parse(r.at) + Math.min(options.backoffMs * 2 ** (r.attempts - 1), MAX_BACKOFF_MS)).toISOString() }));
+      const rows = retried.map((r) => ({ id: r.id, error: r.error, attempts: r.attempts, next: new Date(Date.parse(r.at) + Math.min(options.backoffMs * 2 ** (r.attempts - 1), MAX_BACKOFF_MS)).toISOString() }));
       await sql`
         update notifications set next_attempt_at = r.next, last_error = r.error
-        from json_to_recordset(${JSON.stringify(rows)}::json) as r(id bigint, error text, next timestamptz)
-        where notifications.id = r.id`.execute(tx);
+        from json_to_recordset(${JSON.stringify(rows)}::json) as r(id bigint, error text, attempts integer, next timestamptz)
+        where notifications.id = r.id and notifications.status = 'pending' and notifications.attempts = r.attempts`.execute(tx);
     }
     // The timeline in the order the notifications were claimed.
     const timeline = results
-      .filter((r) => r.incident_id && (r.error === null || r.attempts >= options.maxAttempts))
+      .filter((r) => r.incident_id && (r.error === null || recordedFailures.has(Number(r.id))))
       .map((r) => ({
         incident_id: r.incident_id,
         at: r.at,

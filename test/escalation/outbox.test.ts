@@ -111,3 +111,21 @@ describe('the outbox lease', () => {
     expect(new Set(sink.paths()).size).toBe(count);
   });
 });
+
+describe('an outcome that comes back after its claim was lost', () => {
+  it('does not overwrite what the replica that claimed it again recorded', async () => {
+    // The first POST hangs past the lease; another replica claims the notification, delivers it, and records it sent.
+    sink = await startSink((_req, index) => (index === 0 ? 'hang' : 200));
+    service = await start(sink, { NOTIFY_TIMEOUT: '300ms', NOTIFY_MAX_ATTEMPTS: '1' });
+    await enqueueNotification(service.db.db, { idempotencyKey: 'late-1', kind: 'test', contactId: 'level-one', channel: { type: 'webhook', url: `${sink.url}/late` }, payload: {}, now: clock.now() });
+    const options = service.config.notify;
+    const first = runOutboxTick(service.db.db, () => clock.now(), options);
+    await sink.waitFor(1);
+    const later = new Date(clock.now().getTime() + 2 * 300 + 1000 + 100);
+    expect(await runOutboxTick(service.db.db, () => later, options)).toMatchObject({ sent: 1 });
+    // The first claim's time-out arrives last: its attempt was the last allowed, but the page went out.
+    await first;
+    const row = await service.db.db.selectFrom('notifications').selectAll().where('idempotency_key', '=', 'late-1').executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'sent', last_error: null, attempts: 2 });
+  });
+});
