@@ -1,4 +1,5 @@
 // `lintCatalog`: every quality gate over a loaded catalog, and the text format the CLI prints.
+import path from 'node:path';
 import type { Catalog } from './catalog.js';
 import { lintMatrixAgainstRunbooks } from './lint-matrix.js';
 import { lintRunbook, type LintOptions } from './lint-runbook.js';
@@ -9,10 +10,26 @@ export { MAX_STEPS, type LintOptions } from './lint-runbook.js';
 /** Parse, matrix and duplicate-id findings of the catalog plus every gate, sorted by file and line. */
 export function lintCatalog(catalog: Catalog, options: LintOptions): Finding[] {
   const knownIds = new Set(catalog.runbooks.keys());
+  const unparsed = unparsedRunbookFiles(catalog);
   const findings = [...catalog.findings];
-  for (const runbook of catalog.runbooks.values()) findings.push(...lintRunbook(runbook, knownIds, options));
-  findings.push(...lintMatrixAgainstRunbooks(catalog));
+  for (const runbook of catalog.runbooks.values()) findings.push(...lintRunbook(runbook, knownIds, options, unparsed));
+  findings.push(...lintMatrixAgainstRunbooks(catalog, unparsed));
   return sortFindings(findings);
+}
+
+/**
+ * Runbook files that did not parse, by the RUN- id their name starts with. A reference to such a runbook is broken
+ * because of that file, not because the id is wrong: saying so sends the author to the one error that matters.
+ */
+export function unparsedRunbookFiles(catalog: Catalog): ReadonlyMap<string, string> {
+  const parsedFiles = new Set([...catalog.runbooks.values()].map((r) => r.file));
+  const unparsed = new Map<string, string>();
+  for (const file of catalog.files) {
+    if (parsedFiles.has(file) || file === catalog.matrix?.file) continue;
+    const id = /^(RUN-\d+)/i.exec(path.basename(file))?.[1]?.toUpperCase();
+    if (id && !unparsed.has(id)) unparsed.set(id, file);
+  }
+  return unparsed;
 }
 
 export function sortFindings(findings: Finding[]): Finding[] {

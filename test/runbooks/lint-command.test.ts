@@ -85,6 +85,22 @@ describe('runbook-router lint', () => {
     }
   });
 
+  it('points references to a runbook that does not parse at that file, not at a wrong id', async () => {
+    const { dir, cleanup } = await writeCatalog({ 'RUN-101.md': RUN_101.replace('RUN-101: Cache Eviction Storm', 'Cache Eviction Storm'), 'RUN-102.md': RUN_102, 'matrix.yml': MATRIX });
+    try {
+      const { code, out } = await run([dir]);
+      expect(code).toBe(1);
+      const lines = out.split('\n');
+      expect(lines.filter((l) => l.startsWith(path.join(dir, 'RUN-101.md')) && / error /.test(l)).length).toBeGreaterThan(0);
+      const pointers = lines.filter((l) => l.includes('RUN-101 does not parse (RUN-101.md): fix the errors reported there'));
+      expect(pointers.map((l) => l.split(':')[0])).toEqual(expect.arrayContaining([path.join(dir, 'RUN-102.md'), path.join(dir, 'matrix.yml')]));
+      expect(out).not.toContain('RUN-101 is not a runbook in this catalog');
+      expect(out).not.toContain('RUN-101 does not exist');
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('exits 2 when the directory or its matrix.yml is missing', async () => {
     const missing = await run(['/nonexistent/runbooks']);
     expect(missing).toMatchObject({ code: 2, out: '' });
