@@ -64,7 +64,7 @@ export interface BenchOptions {
 }
 
 export function durations(o: Pick<BenchOptions, 'quick'>) {
-  return o.quick ? { warmS: 0.5, runS: 1.5 } : { warmS: 2, runS: 10 };
+  return o.quick ? { warmS: 0.4, runS: 1 } : { warmS: 2, runS: 10 };
 }
 
 function pct(values: number[], p: number): number {
