@@ -2,7 +2,6 @@
 // shell. The page keeps the value as it is (HTML-escaped) but marks one that holds characters a shell acts on, and says
 // so on that command; ordinary values (host:port, paths, key=value) and references outside commands stay unmarked.
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
@@ -10,7 +9,7 @@ import { shellCharsOf } from '../../src/http/render-runbook.js';
 import type { Service } from '../../src/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { createTestService } from '../support/test-service.js';
-import { alertmanagerBody, copyRunbooks, incidentIdOf } from './helpers.js';
+import { alertmanagerBody, copyRunbooksWith, incidentIdOf } from './helpers.js';
 
 const clock = fixedClock('2026-08-14T09:20:00.000Z');
 let database: TestDatabase;
@@ -81,11 +80,7 @@ const between = (html: string, from: string, to: string) => html.slice(html.inde
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  runbooksDir = await copyRunbooks();
-  await fs.writeFile(path.join(runbooksDir, 'RUN-003.md'), RUN_003);
-  const matrix = await fs.readFile(path.join(runbooksDir, 'matrix.yml'), 'utf8');
-  const routes = ['MON-031', 'MON-032', 'MON-033'].map((mon) => `  ${mon}:\n    title: Exporter down ${mon}\n    runbook: RUN-003\n    severity: critical\n    escalation: [backend-oncall]\n`);
-  await fs.writeFile(path.join(runbooksDir, 'matrix.yml'), `${matrix}${routes.join('')}`);
+  runbooksDir = await copyRunbooksWith('RUN-003.md', RUN_003, ['MON-031', 'MON-032', 'MON-033'], 'Exporter down');
   service = await createTestService(database, { RUNBOOKS_DIR: runbooksDir }, { clock });
 });
 afterAll(async () => {

@@ -16,6 +16,20 @@ export async function copyRunbooks(): Promise<string> {
   return dir;
 }
 
+/**
+ * A copy of the shipped runbooks plus one runbook of the test's own (`file`, `text`), routed from each of `monIds`
+ * (critical, paging backend-oncall), so each test incident gets an incident of its own on that runbook.
+ */
+export async function copyRunbooksWith(file: string, text: string, monIds: string[], title: string): Promise<string> {
+  const dir = await copyRunbooks();
+  await fs.writeFile(path.join(dir, file), text);
+  const runbookId = text.slice(0, text.indexOf(':'));
+  const matrix = await fs.readFile(path.join(dir, 'matrix.yml'), 'utf8');
+  const routes = monIds.map((mon) => `  ${mon}:\n    title: ${title} ${mon}\n    runbook: ${runbookId}\n    severity: critical\n    escalation: [backend-oncall]\n`);
+  await fs.writeFile(path.join(dir, 'matrix.yml'), `${matrix}${routes.join('')}`);
+  return dir;
+}
+
 export interface AmAlert {
   fingerprint: string;
   monId?: string | null;

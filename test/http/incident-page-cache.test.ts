@@ -3,7 +3,6 @@
 // served from a cached rendering, checks and follow-ups made after a page was rendered. Also the one-statement load
 // of an incident against the plain selects it replaced.
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
@@ -11,7 +10,7 @@ import { getIncidentWork } from '../../src/incidents/incident-queries.js';
 import type { Service } from '../../src/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { createTestService } from '../support/test-service.js';
-import { alertmanagerBody, copyRunbooks, incidentIdOf } from './helpers.js';
+import { alertmanagerBody, copyRunbooksWith, incidentIdOf } from './helpers.js';
 
 const clock = fixedClock('2026-08-14T09:20:00.000Z');
 let database: TestDatabase;
@@ -72,11 +71,7 @@ const json = (path: string, body: object) => request(service.app).post(path).set
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  runbooksDir = await copyRunbooks();
-  await fs.writeFile(path.join(runbooksDir, 'RUN-002.md'), RUN_002);
-  const matrix = await fs.readFile(path.join(runbooksDir, 'matrix.yml'), 'utf8');
-  const routes = ['MON-021', 'MON-022', 'MON-023', 'MON-024', 'MON-025'].map((mon) => `  ${mon}:\n    title: Host check ${mon}\n    runbook: RUN-002\n    severity: critical\n    escalation: [backend-oncall]\n`);
-  await fs.writeFile(path.join(runbooksDir, 'matrix.yml'), `${matrix}${routes.join('')}`);
+  runbooksDir = await copyRunbooksWith('RUN-002.md', RUN_002, ['MON-021', 'MON-022', 'MON-023', 'MON-024', 'MON-025'], 'Host check');
   service = await createTestService(database, { RUNBOOKS_DIR: runbooksDir }, { clock });
 });
 afterAll(async () => {
