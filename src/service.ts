@@ -72,13 +72,19 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const first = await catalog.reload();
   // After a bad edit a reload keeps the last good matrix; at start there is none, and a service without its matrix
   // opens every incident unrouted and pages nobody. A deploy or restart with a broken matrix.yml must fail loudly.
-  const matrixFile = catalog.current().files.find((f) => path.basename(f) === MATRIX_FILE);
-  if (!catalog.current().matrix && matrixFile) {
+  // A missing matrix.yml (RUNBOOKS_DIR pointing at the wrong folder, say) is refused for the same reason.
+  if (!catalog.current().matrix) {
+    const matrixFile = path.join(config.runbooksDir, MATRIX_FILE);
+    const present = catalog.current().files.some((f) => path.basename(f) === MATRIX_FILE);
     await db.close();
-    throw new StartRefused([
-      ...first.findings.filter((f) => f.severity === 'error' && f.file === matrixFile).map((f) => `${f.file}:${f.line}: ${f.message}`),
-      `${MATRIX_FILE} is invalid and no earlier version is in service, so no alert could page anyone: fix it (npx runbook-router lint ${config.runbooksDir}) and start again`,
-    ]);
+    throw new StartRefused(
+      present
+        ? [
+            ...first.findings.filter((f) => f.severity === 'error' && path.basename(f.file) === MATRIX_FILE).map((f) => `${f.file}:${f.line}: ${f.message}`),
+            `${MATRIX_FILE} is invalid and no earlier version is in service, so no alert could page anyone: fix it (npx runbook-router lint ${config.runbooksDir}) and start again`,
+          ]
+        : [`${matrixFile}: not found (RUNBOOKS_DIR=${config.runbooksDir}); without the incident response matrix no alert could page anyone`],
+    );
   }
   if (first.findings.some((f) => f.severity === 'error')) {
     logger.warn({ errors: first.findings.filter((f) => f.severity === 'error').map((f) => `${f.file}:${f.line}: ${f.rule}: ${f.message}`) }, 'runbook catalog has errors');

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runbooksWithMatrix, sinkMatrix } from '../support/runbooks-dir.js';
@@ -44,5 +45,13 @@ describe('serve with a matrix.yml that does not load', () => {
     expect(output).toContain(`${matrixPath}:${lineOfTypo}: `);
     expect(output).toMatch(/level-tow/);
     expect(output).toContain('matrix.yml is invalid and no earlier version is in service, so no alert could page anyone');
+  }, 40_000);
+
+  it('refuses to start without a matrix.yml at all, naming where it looked', async () => {
+    const dir = await runbooksWithMatrix('');
+    await fs.rm(path.join(dir, 'matrix.yml'));
+    const { code, output } = await serve(dir);
+    expect(code).toBe(2);
+    expect(output).toContain(`${path.join(dir, 'matrix.yml')}: not found (RUNBOOKS_DIR=${dir}); without the incident response matrix no alert could page anyone`);
   }, 40_000);
 });
