@@ -3,6 +3,7 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { AlertInstance, Incident } from '../db/schema.js';
+import { plural } from '../plural.js';
 import { acknowledgeIncident, addNote, resolveIncident } from '../incidents/incident-actions.js';
 import { setFollowUp } from '../incidents/follow-ups.js';
 import { describeEvent, retroMarkdown, type EventContext } from '../incidents/retro.js';
@@ -83,9 +84,6 @@ function listRow(i: Incident & { alert_count?: number | string | null }, now: Da
     alertCount: Number(i.alert_count ?? 0),
   };
 }
-
-/** "2 alerts" / "1 alert": the count of instances not resolved at their source. */
-const alertsText = (n: number) => `${n} alert${n === 1 ? '' : 's'}`;
 
 /** "alertmanager", "alertmanager and datadog", "a, b and c". */
 function listText(items: readonly string[]): string {
@@ -209,7 +207,7 @@ export function incidentView(ctx: IncidentContext, deps: { routing: Routing; cat
     resolvedInfo: i.resolved_at ? { by: i.resolved_by, iso: i.resolved_at.toISOString(), text: utcMinute(i.resolved_at), after: span(i.resolved_at.getTime() - i.opened_at.getTime()) } : null,
     escalation,
     alerts: alerts.map((a) => alertView(a, now)),
-    firing: firingCount ? { count: firingCount, text: `${alertsText(firingCount)} still firing` } : null,
+    firing: firingCount ? { count: firingCount, text: `${plural(firingCount, 'alert')} still firing` } : null,
     runbookId: i.runbook_id,
     noRunbook: i.runbook_id === null,
     pinned: pinned
@@ -352,11 +350,11 @@ export function incidentPages(deps: IncidentPagesDeps): Router {
               base: `/incidents/${id}`,
               monId: incident.mon_id,
               title: monTitle ?? incident.title,
-              heading: `${alertsText(n)} ${n === 1 ? 'is' : 'are'} still firing`,
+              heading: `${plural(n, 'alert')} ${n === 1 ? 'is' : 'are'} still firing`,
               sources: listText(firing.map((a) => a.source)),
               alerts: firing.map((a) => ({ source: a.source, title: a.title, status: a.status, startedIso: a.starts_at.toISOString(), startedText: `${utcMinute(a.starts_at)} (${relative(a.starts_at, now)})` })),
             },
-            { title: `Resolve #${id} while ${alertsText(n)} still firing?`, section: 'incidents', now },
+            { title: `Resolve #${id} while ${plural(n, 'alert')} still firing?`, section: 'incidents', now },
           );
           return;
         }

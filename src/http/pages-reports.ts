@@ -4,7 +4,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { buildWeeklyReport } from '../reports/build-report.js';
-import { isoWeekOf, localDate } from '../reports/iso-week.js';
+import { isoWeekOf } from '../reports/iso-week.js';
 import { renderReportChartSvg } from '../reports/render-report-chart.js';
 import { periodDays } from '../reports/render-report-markdown.js';
 import { getReport, listReports, reportContent, reportSummary } from '../reports/report-job.js';
@@ -28,11 +28,10 @@ function statsRow(label: string, s: ResponseStats) {
 
 export function reportView(r: WeeklyReport) {
   const inc = r.incidents;
-  const period = periodDays(r);
   return {
     week: r.week,
     periodWeek: r.period.week,
-    periodText: `${period.first} to ${period.last} (${r.timeZone})`,
+    periodText: `${periodDays(r.period.start, r.period.end, r.timeZone)} (${r.timeZone})`,
     generatedText: minute(r.generatedAt),
     asOfText: minute(r.asOf),
     staleAfterDays: r.staleAfterDays,
@@ -74,14 +73,7 @@ export function reportPages(deps: ReportPagesDeps): Router {
       res,
       'reports',
       {
-        // The period's days on the calendar of REPORT_TZ (its bounds are midnights there, not in UTC).
-        reports: rows.map((r) => ({
-          id: r.id,
-          href: `/reports/${r.id}`,
-          week: r.iso_week,
-          periodText: `${localDate(r.period_start, options.timeZone)} to ${localDate(new Date(r.period_end.getTime() - 1), options.timeZone)}`,
-          generatedText: utcMinute(r.generated_at),
-        })),
+        reports: rows.map((r) => ({ id: r.id, href: `/reports/${r.id}`, week: r.iso_week, periodText: periodDays(r.period_start, r.period_end, options.timeZone), generatedText: utcMinute(r.generated_at) })),
         currentWeek: isoWeekOf(now, options.timeZone),
         cron: deps.config.report.cron,
         timeZone: options.timeZone,

@@ -74,15 +74,17 @@ function refHtml(ref: Ref | undefined): string {
 // globbing, brace and history expansion, and line breaks (a paste runs the first line at once). `~`, `#` and `-` only
 // act at the start of a word. Colons, dots, slashes, @, =, commas, % and inner hyphens (host:port, URLs without a
 // query) are ordinary and stay unmarked, so the warning keeps its meaning.
-const SHELL_ANY = /[$`;|&<>()\\'"!*?[\]{}\x00-\x08\x0a-\x1f\x7f]|^[-~#]/;
-const SHELL_EACH = /[$`;|&<>()\\'"!*?[\]{}\x00-\x08\x0a-\x1f\x7f]/g;
+const SHELL_CHAR = /[$`;|&<>()\\'"!*?[\]{}\x00-\x08\x0a-\x1f\x7f]/;
+const SHELL_EACH = new RegExp(SHELL_CHAR.source, 'g');
+const SHELL_LEADING = /^[-~#]/;
 const SHOWN_AS: Record<string, string> = { '\n': 'line break', '\r': 'carriage return' };
 
 /** The shell characters of a value as shown to the responder, in order of appearance; null for an ordinary value. */
 export function shellCharsOf(value: string): string[] | null {
-  if (!SHELL_ANY.test(value)) return null;
+  const leading = SHELL_LEADING.test(value);
+  if (!leading && !SHELL_CHAR.test(value)) return null;
   const found = new Set<string>();
-  if (/^[-~#]/.test(value)) found.add(`leading ${value[0]}`);
+  if (leading) found.add(`leading ${value[0]}`);
   for (const [c] of value.matchAll(SHELL_EACH)) found.add(SHOWN_AS[c] ?? (c < ' ' || c === '\x7f' ? 'control character' : c));
   return [...found];
 }

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Response } from 'express';
 import Handlebars from 'handlebars';
+import { plural } from '../plural.js';
 import { PROJECT_ROOT } from '../project-root.js';
 import { utcMinute } from './render-format.js';
 import { runbookStepsHtml, type RunbookView } from './render-runbook.js';
@@ -86,7 +87,7 @@ const HELPERS: Record<string, Handlebars.HelperDelegate> = {
   or: (...args: unknown[]) => args.slice(0, -1).some(Boolean),
   and: (...args: unknown[]) => args.slice(0, -1).every(Boolean),
   inc: (n: unknown) => Number(n) + 1,
-  plural: (n: unknown, word: unknown) => `${Number(n)} ${String(word)}${Number(n) === 1 ? '' : 's'}`,
+  plural: (n: unknown, word: unknown) => plural(Number(n), String(word)),
   runbookSteps: (view: RunbookView, options: Handlebars.HelperOptions) => runbookStepsHtml(view, String((options.data as { root?: { csrfToken?: unknown } }).root?.csrfToken ?? '')),
 };
 

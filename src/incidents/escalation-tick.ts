@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db, Tx } from '../db/create-db.js';
 import type { Incident } from '../db/schema.js';
-import { fromState, toState } from './incident-store.js';
+import { appendTimelineRows, fromState, toState, type TimelineRow } from './incident-store.js';
 import type { Routing } from './routing.js';
 import { escalate, type IncidentState, type TimelineEntry } from './transitions.js';
 
@@ -13,13 +13,6 @@ export interface EscalationTickResult {
 }
 
 const DRILL_WITHIN_MS = 7 * 86_400_000;
-
-interface TimelineRow {
-  incident_id: number;
-  kind: string;
-  actor: string | null;
-  data: Record<string, unknown>;
-}
 
 interface NotificationRow {
   idempotency_key: string;
@@ -55,7 +48,7 @@ export async function runEscalationTick(db: Db, deps: { routing: Routing; now: D
     const notifications: NotificationRow[] = [];
     const drills: Incident[] = [];
     const push = (incidentId: number, entries: TimelineEntry[]) => {
-      for (const e of entries) timeline.push({ incident_id: incidentId, kind: e.kind, actor: e.actor, data: e.data });
+      for (const e of entries) timeline.push({ incident_id: incidentId, at: now, kind: e.kind, actor: e.actor, data: e.data });
     };
 
     for (const incident of due) {
@@ -98,14 +91,7 @@ export async function runEscalationTick(db: Db, deps: { routing: Routing; now: D
         on conflict (idempotency_key) do nothing`.execute(tx);
     }
     if (drills.length) await scheduleEscalationDrills(tx, drills, now, push);
-    if (timeline.length) {
-      await sql`
-        insert into incident_events (incident_id, at, kind, actor, data)
-        select incident_id, ${now}::timestamptz, kind, actor, data
-        from rows from (json_to_recordset(${JSON.stringify(sortTimeline(timeline, due))}::json) as (incident_id bigint, kind text, actor text, data jsonb))
-             with ordinality as t(incident_id, kind, actor, data, ord)
-        order by ord`.execute(tx);
-    }
+    await appendTimelineRows(tx, sortTimeline(timeline, due));
     return result;
   });
 }

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { sql } from 'kysely';
 import type { Db, Executor } from '../db/create-db.js';
+import { appendTimelineRows } from './incident-store.js';
 import type { ContactChannel } from './routing.js';
 
 export async function enqueueNotification(
@@ -144,22 +145,16 @@ export async function runOutboxTick(db: Db, clock: () => Date, options: OutboxOp
     const timeline = results
       .filter((r) => r.incident_id && (r.error === null || recordedFailures.has(Number(r.id))))
       .map((r) => ({
-        incident_id: r.incident_id,
+        incident_id: r.incident_id!,
         at: r.at,
+        actor: null,
         kind: r.error === null ? 'notification_sent' : 'notification_failed',
         data:
           r.error === null
             ? { notificationId: r.id, contact: r.contact_id, channel: r.channel_type, attempts: r.attempts }
             : { notificationId: r.id, contact: r.contact_id, channel: r.channel_type, attempts: r.attempts, error: r.error },
       }));
-    if (timeline.length) {
-      await sql`
-        insert into incident_events (incident_id, at, kind, actor, data)
-        select incident_id, at, kind, null, data
-        from rows from (json_to_recordset(${JSON.stringify(timeline)}::json) as (incident_id bigint, at timestamptz, kind text, data jsonb))
-             with ordinality as t(incident_id, at, kind, data, ord)
-        order by ord`.execute(tx);
-    }
+    await appendTimelineRows(tx, timeline);
   });
   return result;
 }
@@ -181,14 +176,10 @@ async function cancelStalePages(tx: Executor, due: { id: number; kind: string; i
     where n.id = any(${candidates}::bigint[]) and i.id = n.incident_id
       and (i.status <> 'triggered' or (i.last_reopened_at is not null and n.created_at < i.last_reopened_at))
     returning n.id, n.incident_id, n.contact_id, n.channel_type, case when i.status = 'triggered' then 'reopened' else i.status end as status`.execute(tx);
-  if (rows.length) {
-    const timeline = rows.map((r) => ({ incident_id: r.incident_id, data: { notificationId: Number(r.id), contact: r.contact_id, channel: r.channel_type, status: r.status } }));
-    await sql`
-      insert into incident_events (incident_id, at, kind, actor, data)
-      select incident_id, ${now}::timestamptz, 'notification_cancelled', null, data
-      from rows from (json_to_recordset(${JSON.stringify(timeline)}::json) as (incident_id bigint, data jsonb)) with ordinality as t(incident_id, data, ord)
-      order by ord`.execute(tx);
-  }
+  await appendTimelineRows(
+    tx,
+    rows.map((r) => ({ incident_id: r.incident_id, at: now, kind: 'notification_cancelled', actor: null, data: { notificationId: Number(r.id), contact: r.contact_id, channel: r.channel_type, status: r.status } })),
+  );
   return new Set(rows.map((r) => Number(r.id)));
 }
 

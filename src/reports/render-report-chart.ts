@@ -1,6 +1,7 @@
 // A small inline SVG of last week: incidents opened per day (bars, left axis) and that day's MTTA (line, right axis).
 // Self-contained (no fonts, scripts or external references) so it renders in the page as is.
 import { formatDuration } from '../duration.js';
+import { plural } from '../plural.js';
 import type { ReportChartDay } from './report-types.js';
 
 const W = 560;
@@ -36,7 +37,7 @@ export function renderReportChartSvg(days: readonly ReportChartDay[]): string {
   );
   days.forEach((d, i) => {
     const top = yCount(d.incidents);
-    const label = `${d.date}: ${d.incidents} incident${d.incidents === 1 ? '' : 's'}${d.mttaMs === null ? '' : `, MTTA ${formatDuration(d.mttaMs)}`}`;
+    const label = `${d.date}: ${plural(d.incidents, 'incident')}${d.mttaMs === null ? '' : `, MTTA ${formatDuration(d.mttaMs)}`}`;
     parts.push(
       `<g class="day"><title>${esc(label)}</title>`,
       `<rect x="${r1(x(i) - barW / 2)}" y="${r1(top)}" width="${r1(barW)}" height="${r1(PAD.top + plotH - top)}" fill="#5b7db1" data-incidents="${d.incidents}"/>`,

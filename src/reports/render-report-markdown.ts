@@ -1,5 +1,6 @@
 // The weekly report as markdown: what the CLI prints, what is stored with the report and what the contacts receive.
 import { formatDuration } from '../duration.js';
+import { plural } from '../plural.js';
 import { localDate } from './iso-week.js';
 import type { ResponseStats, WeeklyReport } from './report-types.js';
 
@@ -7,14 +8,13 @@ const day = (isoInstant: string) => isoInstant.slice(0, 10);
 const ms = (v: number | null) => (v === null ? '—' : formatDuration(v));
 /** Table cells: no pipes or line breaks from runbook titles, gaps or error texts. */
 const cell = (text: string | number | null) => String(text ?? '—').replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
- * The first and last day of the report's period (Monday and Sunday) on the calendar of its time zone. The bounds are
+ * "first to last" day of a report's period (Monday to Sunday) on the calendar of its time zone. The bounds are
  * instants at midnight in REPORT_TZ, so their UTC dates are a day off on one side in any zone but UTC.
  */
-export function periodDays(r: Pick<WeeklyReport, 'period' | 'timeZone'>): { first: string; last: string } {
-  return { first: localDate(new Date(r.period.start), r.timeZone), last: localDate(new Date(Date.parse(r.period.end) - 1), r.timeZone) };
+export function periodDays(start: Date | string, end: Date | string, timeZone: string): string {
+  return `${localDate(new Date(start), timeZone)} to ${localDate(new Date(new Date(end).getTime() - 1), timeZone)}`;
 }
 
 function table(header: string[], rows: (string | number | null)[][]): string[] {
@@ -35,9 +35,8 @@ export function renderReportMarkdown(r: WeeklyReport, links: { publicUrl?: strin
   const lines: string[] = [];
   lines.push(`# Weekly runbook report ${r.week}`);
   lines.push('');
-  const period = periodDays(r);
   lines.push(
-    `Incidents of last week (${r.period.week}, ${period.first} to ${period.last}, ${r.timeZone}); catalog as of ${r.asOf.replace('T', ' ').slice(0, 16)} UTC.`,
+    `Incidents of last week (${r.period.week}, ${periodDays(r.period.start, r.period.end, r.timeZone)}, ${r.timeZone}); catalog as of ${r.asOf.replace('T', ' ').slice(0, 16)} UTC.`,
   );
   lines.push('');
   lines.push(

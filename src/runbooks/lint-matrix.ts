@@ -1,10 +1,9 @@
 // Gates between the matrix and the runbooks: every alert leads to an existing runbook, every Incident
 // runbook is reached by some alert, and a runbook's `Trigger:` names the same MON- ids the matrix routes to it.
-import path from 'node:path';
 import type { Catalog } from './catalog.js';
 import type { Finding } from './runbook.js';
 
-export function lintMatrixAgainstRunbooks(catalog: Catalog, unparsed: ReadonlyMap<string, string> = new Map()): Finding[] {
+export function lintMatrixAgainstRunbooks(catalog: Catalog, whyMissing: ReadonlyMap<string, string> = new Map()): Finding[] {
   const matrix = catalog.matrix;
   if (!matrix) return [];
   const findings: Finding[] = [];
@@ -16,8 +15,7 @@ export function lintMatrixAgainstRunbooks(catalog: Catalog, unparsed: ReadonlyMa
       continue;
     }
     if (!catalog.runbooks.has(alert.runbookId)) {
-      const broken = unparsed.get(alert.runbookId);
-      const why = broken ? `${alert.runbookId} does not parse (${path.basename(broken)}): fix the errors reported there` : `${alert.runbookId} does not exist`;
+      const why = whyMissing.get(alert.runbookId) ?? `${alert.runbookId} does not exist`;
       findings.push({ file: matrix.file, line: alert.runbookLine ?? alert.line, severity: 'error', rule: 'matrix-unknown-runbook', message: `alerts.${alert.monId}.runbook: ${why}` });
       continue;
     }

@@ -1,6 +1,5 @@
 // Quality gates of one runbook, from the seed's checklist (Actionable, Complete, Verifiable, Scoped,
 // Escalatable, Tested, Maintained) and anti-patterns (too vague, too long, no verification).
-import path from 'node:path';
 import type { Finding, Runbook } from './runbook.js';
 import { isVagueProse } from './vague.js';
 
@@ -14,7 +13,7 @@ export const MAX_STEPS = 50;
 const DAY_MS = 86_400_000;
 const FUTURE_SLACK_DAYS = 1;
 
-export function lintRunbook(runbook: Runbook, knownIds: ReadonlySet<string>, options: LintOptions, unparsed: ReadonlyMap<string, string> = new Map()): Finding[] {
+export function lintRunbook(runbook: Runbook, knownIds: ReadonlySet<string>, options: LintOptions, whyMissing: ReadonlyMap<string, string> = new Map()): Finding[] {
   const findings: Finding[] = [];
   const add = (severity: Finding['severity'], rule: string, line: number, message: string) =>
     findings.push({ file: runbook.file, line, severity, rule, message });
@@ -68,8 +67,7 @@ export function lintRunbook(runbook: Runbook, knownIds: ReadonlySet<string>, opt
 
   for (const ref of runbook.references) {
     if (knownIds.has(ref.id)) continue;
-    const broken = unparsed.get(ref.id);
-    add('error', 'dangling-reference', ref.line, broken ? `${ref.id} does not parse (${path.basename(broken)}): fix the errors reported there` : `${ref.id} is not a runbook in this catalog`);
+    add('error', 'dangling-reference', ref.line, whyMissing.get(ref.id) ?? `${ref.id} is not a runbook in this catalog`);
   }
 
   if (!runbook.postIncident.length) {

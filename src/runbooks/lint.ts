@@ -1,5 +1,6 @@
 // `lintCatalog`: every quality gate over a loaded catalog, and the text format the CLI prints.
 import path from 'node:path';
+import { plural } from '../plural.js';
 import type { Catalog } from './catalog.js';
 import { lintMatrixAgainstRunbooks } from './lint-matrix.js';
 import { lintRunbook, type LintOptions } from './lint-runbook.js';
@@ -10,24 +11,25 @@ export { MAX_STEPS, type LintOptions } from './lint-runbook.js';
 /** Parse, matrix and duplicate-id findings of the catalog plus every gate, sorted by file and line. */
 export function lintCatalog(catalog: Catalog, options: LintOptions): Finding[] {
   const knownIds = new Set(catalog.runbooks.keys());
-  const unparsed = unparsedRunbookFiles(catalog);
+  const whyMissing = unparsedRunbookFiles(catalog);
   const findings = [...catalog.findings];
-  for (const runbook of catalog.runbooks.values()) findings.push(...lintRunbook(runbook, knownIds, options, unparsed));
-  findings.push(...lintMatrixAgainstRunbooks(catalog, unparsed));
+  for (const runbook of catalog.runbooks.values()) findings.push(...lintRunbook(runbook, knownIds, options, whyMissing));
+  findings.push(...lintMatrixAgainstRunbooks(catalog, whyMissing));
   return sortFindings(findings);
 }
 
 /**
- * Runbook files that did not parse, by the RUN- id their name starts with. A reference to such a runbook is broken
- * because of that file, not because the id is wrong: saying so sends the author to the one error that matters.
+ * Why each runbook whose file did not parse is missing, by the RUN- id its file name starts with. A reference to such a
+ * runbook is broken because of that file, not because the id is wrong: saying so sends the author to the one error
+ * that matters.
  */
-export function unparsedRunbookFiles(catalog: Catalog): ReadonlyMap<string, string> {
+function unparsedRunbookFiles(catalog: Catalog): ReadonlyMap<string, string> {
   const parsedFiles = new Set([...catalog.runbooks.values()].map((r) => r.file));
   const unparsed = new Map<string, string>();
   for (const file of catalog.files) {
-    if (parsedFiles.has(file) || file === catalog.matrix?.file) continue;
+    if (parsedFiles.has(file)) continue;
     const id = /^(RUN-\d+)/i.exec(path.basename(file))?.[1]?.toUpperCase();
-    if (id && !unparsed.has(id)) unparsed.set(id, file);
+    if (id && !unparsed.has(id)) unparsed.set(id, `${id} does not parse (${path.basename(file)}): fix the errors reported there`);
   }
   return unparsed;
 }
@@ -54,8 +56,4 @@ export function formatFindings(findings: Finding[], filesChecked: number): strin
   const lines = findings.map((f) => `${f.file}:${f.line}: ${f.severity} ${f.rule}: ${f.message}`);
   lines.push(`${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${plural(files, 'file')}`);
   return lines.join('\n');
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
