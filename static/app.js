@@ -86,7 +86,7 @@
     }
   }
 
-  // Drafts: every checkbox on a page is its own form, so ticking one (or acknowledging, or the reload after an escalation
+  // Drafts: every checkbox on a page submits a form, so ticking one (or acknowledging, or the reload after an escalation
   // deadline) navigates away and would throw away a half-typed note or a drill's gaps. Each text field's draft is kept
   // in this tab's sessionStorage (per page and field) until its own form is submitted, and put back on the next load.
   var DRAFT_FIELDS = 'form[method="post"] textarea[name], form[method="post"] input[type="text"][name]';

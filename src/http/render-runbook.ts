@@ -451,26 +451,28 @@ export function runbookView(runbook: Runbook, options: RunbookViewOptions): Runb
 // ---------------------------------------------------------------------------------------------------------------------
 // The runbook with its checkboxes as HTML (the `runbook-steps` partial, used by the incident, catalog and drill pages).
 // Written out here rather than as a template: it is most of an incident page (a 20-step runbook is ~85 checkboxes),
-// and handlebars spent more CPU on it than everything else a page does. The output is exactly what the partial made
-// (whitespace included); every value is escaped as handlebars escapes `{{value}}`, and only Html passes as it is.
+// and handlebars spent more CPU on it than everything else a page does. Every value is escaped as handlebars escapes
+// `{{value}}`, and only Html passes as it is.
 
 type Stash = string | number | null | undefined | Html;
 /** `{{value}}`: handlebars' own escaping (it also escapes `=` and backticks), Html as it is, null and undefined empty. */
 const esc = (value: Stash): string => Handlebars.Utils.escapeExpression(value as string);
 
-function checkItemHtml(item: CheckView, base: string | null, interactive: boolean, csrfToken: string): string {
-  let html = `<li class="check kind-${esc(item.kind)}${item.checked ? ' is-checked' : ''}${item.locked ? ' is-locked' : ''}" id="${esc(item.anchor)}">\n`;
+/** The one form every box submits (`form="runbook-checks"`), holding the page's form token once instead of once per box. */
+const CHECK_FORM_ID = 'runbook-checks';
+
+/**
+ * A box is a submit button of the page's one check form, with its own formaction and value: ticking works as plain HTML,
+ * and a 20-step runbook's ~85 boxes no longer carry a form and two hidden inputs each (the bench's page: 84 KB → 71 KB).
+ */
+function checkItemHtml(item: CheckView, base: string | null, interactive: boolean): string {
+  let html = `<li class="check kind-${esc(item.kind)}${item.checked ? ' is-checked' : ''}${item.locked ? ' is-locked' : ''}" id="${esc(item.anchor)}">`;
   html += interactive
-    ? `  <form method="post" action="${esc(base)}/steps/${esc(item.key)}" class="check-form">\n` +
-      `    <input type="hidden" name="_csrf" value="${esc(csrfToken)}">\n` +
-      `    <input type="hidden" name="checked" value="${esc(item.next)}">\n` +
-      `    <button type="submit" class="box" aria-pressed="${item.checked ? 'true' : 'false'}"${item.locked ? ' disabled title="Confirm the manual checkpoint first"' : ''}><span class="visually-hidden">${item.checked ? 'Untick' : 'Tick'}: ${esc(item.label)}</span></button>\n` +
-      '  </form>\n'
-    : '  <span class="box box-static" aria-hidden="true"></span>\n';
-  html += '  <div class="check-body">\n';
-  html += `    <span class="check-text">${esc(item.html)}</span>\n`;
-  html += `    ${item.checked ? `<span class="check-meta"><span class="visually-hidden">Ticked by </span>${esc(item.by)} · <time datetime="${esc(item.atIso)}">${esc(item.atText)}</time></span>` : ''}\n`;
-  return `${html}  </div>\n</li>\n`;
+    ? `<button form="${CHECK_FORM_ID}" formaction="${esc(base)}/steps/${esc(item.key)}" name="checked" value="${esc(item.next)}" class="box" aria-pressed="${item.checked ? 'true' : 'false'}"${item.locked ? ' disabled title="Confirm the manual checkpoint first"' : ''} aria-label="${item.checked ? 'Untick' : 'Tick'}: ${esc(item.label)}"></button>`
+    : '<span class="box box-static" aria-hidden="true"></span>';
+  html += `<div class="check-body"><span class="check-text">${esc(item.html)}</span>`;
+  html += `${item.checked ? `<span class="check-meta"><span class="visually-hidden">Ticked by </span>${esc(item.by)} · <time datetime="${esc(item.atIso)}">${esc(item.atText)}</time></span>` : ''}`;
+  return `${html}</div></li>\n`;
 }
 
 // Above the command, so it is read before anything is copied; empty (no line at all) for the ordinary command.
@@ -487,8 +489,8 @@ const concat = (parts: string[]) => {
   return html;
 };
 
-function stepHtml(step: StepView, view: RunbookView, csrfToken: string): string {
-  const item = (c: CheckView) => checkItemHtml(c, view.actionBase, view.interactive, csrfToken);
+function stepHtml(step: StepView, view: RunbookView): string {
+  const item = (c: CheckView) => checkItemHtml(c, view.actionBase, view.interactive);
   const parts: string[] = [];
   parts.push(
     `  <li class="step${step.done.checked ? ' is-done' : ''}${step.current ? ' is-current' : ''}${step.locked ? ' is-locked' : ''}" id="${esc(step.anchor)}">\n`,
@@ -539,13 +541,16 @@ function stepHtml(step: StepView, view: RunbookView, csrfToken: string): string 
 /** The prerequisites and steps of a runbook view with their forms (`csrfToken`: the page's form token). */
 export function runbookStepsHtml(view: RunbookView, csrfToken: string): Html {
   const parts: string[] = [];
+  if (view.interactive) {
+    parts.push(`<form id="${CHECK_FORM_ID}" method="post" action="${esc(view.actionBase)}" hidden><input type="hidden" name="_csrf" value="${esc(csrfToken)}"></form>\n`);
+  }
   if (view.prerequisites.length) {
-    const items = concat(view.prerequisites.map((p) => checkItemHtml(p, view.actionBase, view.interactive, csrfToken)));
+    const items = concat(view.prerequisites.map((p) => checkItemHtml(p, view.actionBase, view.interactive)));
     parts.push('<section class="prereqs" aria-label="Prerequisites">\n', '  <h3>Prerequisites</h3>\n', '  <ul class="checklist">\n', `    ${items}\n`, '  </ul>\n', '</section>\n');
   }
   if (view.steps.length) {
     parts.push('<ol class="steps">\n');
-    for (const step of view.steps) parts.push(stepHtml(step, view, csrfToken));
+    for (const step of view.steps) parts.push(stepHtml(step, view));
     parts.push('</ol>\n');
   } else {
     parts.push('<p class="empty">This runbook has no procedure steps.</p>\n');

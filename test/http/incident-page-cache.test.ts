@@ -99,7 +99,7 @@ describe('incident pages that share a pinned runbook', () => {
       expect(html).toContain('href="https://grafana.example.com/d/host?var-host=%7B%7Balert.labels.instance%7D%7D"');
       expect(html).toContain('src="https://grafana.example.com/render/%7B%7Balert.labels.instance%7D%7D.png"');
       // A checkbox's label and text are the runbook's words as text, never markup.
-      expect(html).toContain('<span class="visually-hidden">Tick: Raw &lt;b&gt;markup&lt;/b&gt; &amp; &quot;quotes&quot; stay text</span>');
+      expect(html).toContain('aria-label="Tick: Raw &lt;b&gt;markup&lt;/b&gt; &amp; &quot;quotes&quot; stay text"');
       expect(html).toContain('<span class="check-text">Raw &lt;b&gt;markup&lt;/b&gt; &amp; &quot;quotes&quot; stay text</span>');
       expect(html).not.toContain('<b>markup');
     }
@@ -133,12 +133,12 @@ describe('incident pages that share a pinned runbook', () => {
 
   it('shows a step check and a follow-up made after the page was rendered', async () => {
     const id = await open('c0ffee0000000009', 'MON-024', 'host-charlie:9100');
-    expect(await page(id)).toMatch(/id="check-step-1-v1"[^>]*>\s*<form[\s\S]{0,600}aria-pressed="false"/);
+    expect(await page(id)).toMatch(/id="check-step-1-v1"[^>]*><button form="runbook-checks" [^>]*aria-pressed="false"/);
     await json(`/api/incidents/${id}/steps/step-1.v1`, { checked: true, by: 'dana' }).expect(200);
     const checked = await page(id);
-    expect(checked).toMatch(/id="check-step-1-v1"[^>]*>\s*<form[\s\S]{0,600}aria-pressed="true"[\s\S]{0,600}dana · <time/);
+    expect(checked).toMatch(/id="check-step-1-v1"[^>]*><button form="runbook-checks" [^>]*aria-pressed="true"[\s\S]{0,600}dana · <time/);
     await json(`/api/incidents/${id}/steps/step-1.v1`, { checked: false, by: 'sam' }).expect(200);
-    expect(await page(id)).toMatch(/id="check-step-1-v1"[^>]*>\s*<form[\s\S]{0,600}aria-pressed="false"/);
+    expect(await page(id)).toMatch(/id="check-step-1-v1"[^>]*><button form="runbook-checks" [^>]*aria-pressed="false"/);
 
     await json(`/api/incidents/${id}/resolve`, { by: 'dana' }).expect(200);
     const resolved = await page(id);

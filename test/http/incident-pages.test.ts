@@ -108,11 +108,16 @@ describe('GET / and GET /incidents/:id', () => {
     expect(page).toContain('Checkpoint: I have reviewed this step');
     expect(page).toContain('Database Team Lead (Slack: @db-team)');
     expect(page).toContain('<span class="contact">Database Team Lead</span>');
-    // Forms: acknowledge, resolve, note, and a checkbox per prerequisite, step and verification item.
-    for (const action of ['acknowledge', 'resolve', 'notes', 'steps/prereq-1', 'steps/step-1.v1', 'steps/step-1', 'steps/step-2.checkpoint']) {
-      expect(page).toContain(`action="/incidents/${incidentId}/${action}"`);
+    // Forms: acknowledge, resolve, note, each with the form token; every checkbox (prerequisite, step, verification item,
+    // checkpoint) is a submit button of the one check form, which holds the token once, posting to its own action.
+    for (const action of ['acknowledge', 'resolve', 'notes']) {
+      expect(page).toMatch(new RegExp(`<form method="post" action="/incidents/${incidentId}/${action}"[^>]*>\\s*<input type="hidden" name="_csrf" value="[\\w-]{43}">`));
     }
-    expect(page.match(/name="_csrf"/g)!.length).toBeGreaterThanOrEqual(10);
+    expect(page).toMatch(new RegExp(`<form id="runbook-checks" method="post" action="/incidents/${incidentId}" hidden><input type="hidden" name="_csrf" value="[\\w-]{43}"></form>`));
+    for (const key of ['prereq-1', 'step-1.v1', 'step-1', 'step-2.checkpoint']) {
+      expect(page).toContain(`<button form="runbook-checks" formaction="/incidents/${incidentId}/steps/${key}" name="checked" value="true" class="box" aria-pressed="false"`);
+    }
+    expect(page.match(/<button form="runbook-checks" /g)!.length).toBe(page.match(/class="check kind-/g)!.length);
   });
 
   it('sends a strict Content-Security-Policy and no inline script or style', async () => {
@@ -245,7 +250,7 @@ describe('forms record who and when, and refuse requests without a valid CSRF to
     const page = (await agent.get(`/incidents/${incidentId}`).set(html)).text;
     const step3 = page.slice(page.indexOf('id="step-3"'));
     expect(step3).toContain('Waiting for the manual checkpoint of step 2');
-    expect(step3).toMatch(/<button type="submit" class="box" aria-pressed="false" disabled/);
+    expect(step3).toMatch(/<button form="runbook-checks" formaction="[^"]+" name="checked" value="true" class="box" aria-pressed="false" disabled/);
     const refused = await agent.post(`/incidents/${incidentId}/steps/step-3.v1`).type('form').send({ _csrf: token, checked: 'true' }).expect(409);
     expect(refused.text).toContain('Step 2 is a manual checkpoint: confirm it before working on step 3. Nothing was changed.');
     expect(await stepCheck(incidentId, 'step-3.v1')).toBeUndefined();
