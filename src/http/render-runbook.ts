@@ -465,13 +465,13 @@ const CHECK_FORM_ID = 'runbook-checks';
  * A box is a submit button of the page's one check form, with its own formaction and value: ticking works as plain HTML,
  * and a 20-step runbook's ~85 boxes no longer carry a form and two hidden inputs each (the bench's page: 84 KB → 71 KB).
  */
-function checkItemHtml(item: CheckView, base: string | null, interactive: boolean): string {
+function checkItemHtml(item: CheckView, view: RunbookView): string {
   let html = `<li class="check kind-${esc(item.kind)}${item.checked ? ' is-checked' : ''}${item.locked ? ' is-locked' : ''}" id="${esc(item.anchor)}">`;
-  html += interactive
-    ? `<button form="${CHECK_FORM_ID}" formaction="${esc(base)}/steps/${esc(item.key)}" name="checked" value="${esc(item.next)}" class="box" aria-pressed="${item.checked ? 'true' : 'false'}"${item.locked ? ' disabled title="Confirm the manual checkpoint first"' : ''} aria-label="${item.checked ? 'Untick' : 'Tick'}: ${esc(item.label)}"></button>`
+  html += view.interactive
+    ? `<button form="${CHECK_FORM_ID}" formaction="${esc(view.actionBase)}/steps/${esc(item.key)}" name="checked" value="${esc(item.next)}" class="box" aria-pressed="${item.checked ? 'true' : 'false'}"${item.locked ? ' disabled title="Confirm the manual checkpoint first"' : ''} aria-label="${item.checked ? 'Untick' : 'Tick'}: ${esc(item.label)}"></button>`
     : '<span class="box box-static" aria-hidden="true"></span>';
   html += `<div class="check-body"><span class="check-text">${esc(item.html)}</span>`;
-  html += `${item.checked ? `<span class="check-meta"><span class="visually-hidden">Ticked by </span>${esc(item.by)} · <time datetime="${esc(item.atIso)}">${esc(item.atText)}</time></span>` : ''}`;
+  if (item.checked) html += `<span class="check-meta"><span class="visually-hidden">Ticked by </span>${esc(item.by)} · <time datetime="${esc(item.atIso)}">${esc(item.atText)}</time></span>`;
   return `${html}</div></li>\n`;
 }
 
@@ -490,7 +490,7 @@ const concat = (parts: string[]) => {
 };
 
 function stepHtml(step: StepView, view: RunbookView): string {
-  const item = (c: CheckView) => checkItemHtml(c, view.actionBase, view.interactive);
+  const item = (c: CheckView) => checkItemHtml(c, view);
   const parts: string[] = [];
   parts.push(
     `  <li class="step${step.done.checked ? ' is-done' : ''}${step.current ? ' is-current' : ''}${step.locked ? ' is-locked' : ''}" id="${esc(step.anchor)}">\n`,
@@ -545,7 +545,7 @@ export function runbookStepsHtml(view: RunbookView, csrfToken: string): Html {
     parts.push(`<form id="${CHECK_FORM_ID}" method="post" action="${esc(view.actionBase)}" hidden><input type="hidden" name="_csrf" value="${esc(csrfToken)}"></form>\n`);
   }
   if (view.prerequisites.length) {
-    const items = concat(view.prerequisites.map((p) => checkItemHtml(p, view.actionBase, view.interactive)));
+    const items = concat(view.prerequisites.map((p) => checkItemHtml(p, view)));
     parts.push('<section class="prereqs" aria-label="Prerequisites">\n', '  <h3>Prerequisites</h3>\n', '  <ul class="checklist">\n', `    ${items}\n`, '  </ul>\n', '</section>\n');
   }
   if (view.steps.length) {

@@ -9,7 +9,7 @@ import { shellCharsOf } from '../../src/http/render-runbook.js';
 import type { Service } from '../../src/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { createTestService } from '../support/test-service.js';
-import { alertmanagerBody, copyRunbooksWith, incidentIdOf } from './helpers.js';
+import { alertmanagerBody, copyRunbooksWith, incidentIdOf, incidentPage, postAlertmanager } from './helpers.js';
 
 const clock = fixedClock('2026-08-14T09:20:00.000Z');
 let database: TestDatabase;
@@ -72,8 +72,8 @@ Linked IDs: MON-031 (alert), RUN-001
 `;
 
 const HOSTILE = 'x$(touch /tmp/pwn)';
-const webhook = (body: string) => request(service.app).post('/webhooks/alertmanager').set('Content-Type', 'application/json').send(body);
-const page = async (id: number) => (await request(service.app).get(`/incidents/${id}`).set('Accept', 'text/html').expect(200)).text;
+const webhook = (body: string) => postAlertmanager(service.app, body);
+const page = (id: number) => incidentPage(service.app, id);
 const open = async (fingerprint: string, monId: string, instance: string, job: string) =>
   incidentIdOf(await webhook(alertmanagerBody([{ fingerprint, monId, labels: { instance }, annotations: { summary: 'Exporter down', job } }])).expect(202));
 const between = (html: string, from: string, to: string) => html.slice(html.indexOf(from), html.indexOf(to, html.indexOf(from)));

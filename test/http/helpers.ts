@@ -3,7 +3,8 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Test } from 'supertest';
+import type { Express } from 'express';
+import request, { type Test } from 'supertest';
 import { ROOT } from '../support/test-service.js';
 
 /** RUN-001 (references, durations, a manual checkpoint), RUN-011 (an Incident runbook no alert reaches), matrix.yml (MON-404 → a missing runbook). */
@@ -82,4 +83,14 @@ export function incidentIdOf(res: Awaited<Test>): number {
   const id = (res.body as { incidents?: number[] }).incidents?.[0];
   if (typeof id !== 'number') throw new Error(`no incident id in ${JSON.stringify(res.body)}`);
   return id;
+}
+
+/** POST /webhooks/alertmanager with a JSON body, as Alertmanager sends it. */
+export function postAlertmanager(app: Express, body: string): Test {
+  return request(app).post('/webhooks/alertmanager').set('Content-Type', 'application/json').send(body);
+}
+
+/** The HTML incident page of `id`, which must answer 200. */
+export async function incidentPage(app: Express, id: number): Promise<string> {
+  return (await request(app).get(`/incidents/${id}`).set('Accept', 'text/html').expect(200)).text;
 }

@@ -10,7 +10,7 @@ import { getIncidentWork } from '../../src/incidents/incident-queries.js';
 import type { Service } from '../../src/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { createTestService } from '../support/test-service.js';
-import { alertmanagerBody, copyRunbooksWith, incidentIdOf } from './helpers.js';
+import { alertmanagerBody, copyRunbooksWith, incidentIdOf, incidentPage, postAlertmanager } from './helpers.js';
 
 const clock = fixedClock('2026-08-14T09:20:00.000Z');
 let database: TestDatabase;
@@ -63,8 +63,8 @@ Verification:
 Linked IDs: MON-021 (alert), RUN-001
 `;
 
-const webhook = (body: string) => request(service.app).post('/webhooks/alertmanager').set('Content-Type', 'application/json').send(body);
-const page = async (id: number) => (await request(service.app).get(`/incidents/${id}`).set('Accept', 'text/html').expect(200)).text;
+const webhook = (body: string) => postAlertmanager(service.app, body);
+const page = (id: number) => incidentPage(service.app, id);
 const open = async (fingerprint: string, monId: string, instance: string, summary = 'Host checks') =>
   incidentIdOf(await webhook(alertmanagerBody([{ fingerprint, monId, labels: { instance }, annotations: { summary } }])).expect(202));
 const json = (path: string, body: object) => request(service.app).post(path).set('Content-Type', 'application/json').send(body);

@@ -8,7 +8,7 @@ import { fixedClock } from '../../src/clock.js';
 import type { Service } from '../../src/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { createTestService } from '../support/test-service.js';
-import { alertmanagerBody, copyRunbooks, csrfToken, incidentIdOf } from './helpers.js';
+import { alertmanagerBody, copyRunbooks, csrfToken, incidentIdOf, postAlertmanager } from './helpers.js';
 
 const T0 = '2026-08-14T09:20:00.000Z';
 const clock = fixedClock(T0);
@@ -23,7 +23,7 @@ let noMonIncident: number;
 const XSS_SUMMARY = 'Pool above 90% <script>window.pwned=1</script>';
 const XSS_LABEL = '<img src=x onerror="window.pwned=2">';
 
-const webhook = (body: string) => request(service.app).post('/webhooks/alertmanager').set('Content-Type', 'application/json').send(body);
+const webhook = (body: string) => postAlertmanager(service.app, body);
 const html = { Accept: 'text/html' };
 
 async function timeline(id: number) {

@@ -7,7 +7,7 @@ import { fixedClock } from '../../src/clock.js';
 import type { Service } from '../../src/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { createTestService } from '../support/test-service.js';
-import { alertmanagerBody, csrfToken, FIXTURE_RUNBOOKS, incidentIdOf } from './helpers.js';
+import { alertmanagerBody, csrfToken, FIXTURE_RUNBOOKS, incidentIdOf, postAlertmanager } from './helpers.js';
 
 const T0 = '2026-08-14T09:20:00.000Z';
 const clock = fixedClock(T0);
@@ -16,7 +16,7 @@ let database: TestDatabase;
 let service: Service;
 
 const html = { Accept: 'text/html' };
-const webhook = (body: string) => request(service.app).post('/webhooks/alertmanager').set('Content-Type', 'application/json').send(body);
+const webhook = (body: string) => postAlertmanager(service.app, body);
 const incidentRow = (id: number) => service.db.db.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 const eventCount = async (id: number) => (await service.db.db.selectFrom('incident_events').select('id').where('incident_id', '=', id).execute()).length;
 
