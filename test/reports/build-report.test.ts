@@ -255,6 +255,11 @@ describe('weekly report of 2026-W48', () => {
     expect(earlier.incidents.list[0]!.ttrMs).toBe(Date.parse('2026-11-16T02:00:00Z') - Date.parse('2026-11-10T11:00:00Z'));
     // At the end of W47 the RUN-003 drill had passed already; the follow-up done on the 24th was open.
     expect(earlier.stale.map((s) => s.runbookId)).toEqual(['RUN-002']);
+    expect(earlier.followUps.map((f) => [f.text, f.ageDays])).toEqual([
+      ['Document incident timeline', 12],
+      ['File ticket for query optimization', 5],
+      ['Update this runbook', 5],
+    ]);
     const w46 = await buildWeeklyReport(handle.db, catalog, '2026-W46', NOW, OPTIONS);
     expect(w46.asOf).toBe('2026-11-16T00:00:00.000Z');
     expect(w46.stale.map((s) => s.runbookId)).toEqual(['RUN-002', 'RUN-003']);

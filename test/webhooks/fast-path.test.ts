@@ -1,5 +1,11 @@
+import { createServer } from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webhookSecrets } from '../../src/app.js';
+import { systemClock } from '../../src/clock.js';
+import { webhookFastPath } from '../../src/http/webhooks.js';
+import { createIngestBatcher } from '../../src/incidents/ingest-batcher.js';
+import { receiveBatch } from '../../src/incidents/receive.js';
 import type { Service } from '../../src/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { createTestService } from '../support/test-service.js';
@@ -10,8 +16,15 @@ let database: TestDatabase;
 let service: Service;
 let url: string;
 
-const send = (path: string, body: string, init: { method?: string; headers?: Record<string, string> } = {}) =>
-  fetch(`${url}${path}`, { method: init.method ?? 'POST', headers: { 'content-type': 'application/json', ...init.headers }, body });
+const send = (path: string, body: string, init: { method?: string; headers?: Record<string, string> } = {}, base = url) =>
+  fetch(`${base}${path}`, { method: init.method ?? 'POST', headers: { 'content-type': 'application/json', ...init.headers }, body });
+
+/** The value of one sample in /metrics (0 when it has not been recorded yet). */
+const sample = async (line: string) => {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
+  return found ? Number(found.slice(line.length + 1)) : 0;
+};
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -67,12 +80,56 @@ describe('webhooks on the listening server (fast path)', () => {
     expect((await fetch(`${url}/webhooks/alertmanager`)).status).toBe(404);
   });
 
-  it('times and counts fast-path requests in /metrics', async () => {
-    const text = await (await fetch(`${url}/metrics`)).text();
-    expect(text).toMatch(/runbook_router_http_request_duration_seconds_count\{route="webhook",status="2xx"\} [1-9]/);
-    expect(text).toMatch(/runbook_router_http_request_duration_seconds_count\{route="webhook",status="4xx"\} [1-9]/);
-    expect(text).toMatch(/runbook_router_deliveries_total\{source="alertmanager",outcome="duplicate"\} 1/);
-    expect(text).toMatch(/runbook_router_alerts_total\{source="alertmanager",status="firing"\} [1-9]/);
+  it('answers plain webhook URLs itself and hands only the rest to its fallback', async () => {
+    // The same listener the service builds, over the test service's database, with a fallback that records what reaches it.
+    const ingest = createIngestBatcher({
+      maxWaitMs: 1,
+      maxSize: 10,
+      concurrency: 1,
+      commit: async (deliveries) =>
+        (await receiveBatch(service.db.db, deliveries, () => ({ routing: service.routing(), now: new Date(), reopenWindowMs: service.config.reopenWindowMs, flappingAfter: service.config.flappingAfter }))).outcomes,
+    });
+    const fellBack: string[] = [];
+    const listener = webhookFastPath(
+      { db: service.db.db, ingest, secrets: webhookSecrets(service.config), maxBodyBytes: service.config.maxBodyBytes, answerWithinMs: 5000, clock: systemClock, metrics: service.metrics, logger: service.logger },
+      (req, res) => {
+        fellBack.push(`${req.method} ${req.url}`);
+        service.app(req, res);
+      },
+    );
+    const server = createServer(listener);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    try {
+      expect((await send('/webhooks/alertmanager', alertmanagerAlert({ monId: 'MON-005', fingerprint: 'fast000000000010' }), {}, base)).status).toBe(202);
+      expect((await send('/webhooks/grafana?org=1', wireBody('grafana-firing'), { method: 'PUT' }, base)).status).toBe(202);
+      expect((await send('/webhooks/nagios', '{}', {}, base)).status).toBe(404);
+      expect(fellBack).toEqual([]);
+      expect((await send('/webhooks/alertmanager/', alertmanagerAlert({ monId: 'MON-005', fingerprint: 'fast000000000011' }), {}, base)).status).toBe(202);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect(fellBack).toEqual(['POST /webhooks/alertmanager/', 'GET /healthz']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await ingest.drain();
+    }
+  });
+
+  it('times and counts each fast-path request in /metrics, once', async () => {
+    const ok = 'runbook_router_http_request_duration_seconds_count{route="webhook",status="2xx"}';
+    const refused = 'runbook_router_http_request_duration_seconds_count{route="webhook",status="4xx"}';
+    const accepted = 'runbook_router_deliveries_total{source="alertmanager",outcome="accepted"}';
+    const duplicate = 'runbook_router_deliveries_total{source="alertmanager",outcome="duplicate"}';
+    const firing = 'runbook_router_alerts_total{source="alertmanager",status="firing"}';
+    const before = { ok: await sample(ok), refused: await sample(refused), accepted: await sample(accepted), duplicate: await sample(duplicate), firing: await sample(firing) };
+    const delivery = alertmanagerAlert({ monId: 'MON-005', fingerprint: 'fast000000000020' });
+    expect((await send('/webhooks/alertmanager', delivery)).status).toBe(202);
+    expect((await send('/webhooks/alertmanager', delivery)).status).toBe(202);
+    expect((await send('/webhooks/alertmanager', '{"alerts": 3}')).status).toBe(400);
+    expect(await sample(ok)).toBe(before.ok + 2);
+    expect(await sample(refused)).toBe(before.refused + 1);
+    expect(await sample(accepted)).toBe(before.accepted + 1);
+    expect(await sample(duplicate)).toBe(before.duplicate + 1);
+    expect(await sample(firing)).toBe(before.firing + 2);
   });
 
   it('counts a sender that hangs up mid-body as aborted, answers nothing and keeps nothing', async () => {
