@@ -1,8 +1,11 @@
 import type { Logger } from './logger.js';
 
 export interface BackgroundLoop {
-  /** Runs the next round now instead of waiting for the interval (e.g. right after an incident opens). */
-  wake(): void;
+  /**
+   * Runs the next round now instead of waiting for the interval (e.g. right after an incident opens). Resolves once a
+   * round that started after the call has finished, or the loop has stopped; callers that only nudge ignore it.
+   */
+  wake(): Promise<void>;
   /** Stops scheduling and waits for the round in progress. */
   stop(): Promise<void>;
 }
@@ -16,6 +19,8 @@ export function startBackgroundLoop(name: string, intervalMs: number, round: () 
   let running: Promise<void> | null = null;
   let stopped = false;
   let again = false;
+  // Woken callers waiting for the next round to start; that round settles them when it ends.
+  let waiting: (() => void)[] = [];
 
   const run = () => {
     timer = null;
@@ -24,6 +29,8 @@ export function startBackgroundLoop(name: string, intervalMs: number, round: () 
       again = true;
       return;
     }
+    const settles = waiting;
+    waiting = [];
     running = (async () => {
       let more = false;
       try {
@@ -32,6 +39,7 @@ export function startBackgroundLoop(name: string, intervalMs: number, round: () 
         logger.warn({ err: error, loop: name }, 'background round failed; retrying next interval');
       }
       running = null;
+      for (const settle of settles) settle();
       if (stopped) return;
       if (more || again) {
         again = false;
@@ -45,18 +53,21 @@ export function startBackgroundLoop(name: string, intervalMs: number, round: () 
 
   return {
     wake() {
-      if (stopped) return;
+      if (stopped) return Promise.resolve();
+      const ran = new Promise<void>((resolve) => waiting.push(resolve));
       if (running) {
         again = true;
-        return;
+        return ran;
       }
       if (timer) clearTimeout(timer);
       timer = setTimeout(run, 0);
+      return ran;
     },
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
       await running;
+      for (const settle of waiting.splice(0)) settle();
     },
   };
 }

@@ -25,10 +25,13 @@ export function assertValidReportCron(config: Config): void {
 }
 
 export interface ScheduledJobs {
-  /** Runs a cadence round now (the report keeps to its cron). */
-  wake(): void;
-  /** Runs a weekly-report round now: makes this week's report if its cron time has passed and it is still missing. */
-  wakeReport(): void;
+  /** Runs a cadence round now (the report keeps to its cron); resolves when it has finished. */
+  wake(): Promise<void>;
+  /**
+   * Runs a weekly-report round now: makes this week's report if its cron time has passed and it is still missing.
+   * Resolves when that round has finished.
+   */
+  wakeReport(): Promise<void>;
   stop(): Promise<void>;
 }
 

@@ -59,7 +59,7 @@ describe('the weekly report schedule', () => {
   it('makes the week’s report when its time passes while the service runs, judged by the service clock', async () => {
     const clock = fixedClock('2026-11-23T07:30:00Z');
     const jobs = start(clock);
-    await new Promise((r) => setTimeout(r, 300));
+    await jobs.wakeReport();
     expect(await weeks()).toEqual([]);
     clock.set('2026-11-23T08:00:30Z');
     jobs.wakeReport();
@@ -79,7 +79,7 @@ describe('the weekly report schedule', () => {
     await service.db.db.deleteFrom('reports').execute();
     const clock = fixedClock('2026-11-30T07:59:00Z');
     const jobs = start(clock);
-    await new Promise((r) => setTimeout(r, 500));
+    await jobs.wakeReport();
     expect(await weeks()).toEqual([]);
     await jobs.stop();
   });
