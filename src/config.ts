@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { WebhookSecrets } from './alerts/verify-signature.js';
-import { durationSchema } from './duration.js';
+import { durationSchema, durationWithin } from './duration.js';
 
 /** Whole numbers from the environment, with the typed text echoed back in the error. */
 function wholeNumber(min: number, max: number, expected: string) {
@@ -31,40 +31,67 @@ const list = z
   .optional()
   .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 
-const url = (what: string) =>
+const url = (what: string, protocols?: string[]) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v.trim() === '') return null;
       try {
-        return new URL(v).toString().replace(/\/$/, '');
+        const parsed = new URL(v);
+        if (protocols && !protocols.includes(parsed.protocol)) throw new Error('unexpected protocol');
+        return parsed.toString().replace(/\/$/, '');
       } catch {
         ctx.addIssue({ code: 'custom', message: `expected ${what}, got ${JSON.stringify(v)}` });
         return z.NEVER;
       }
     });
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const logLevel = z
+  .string()
+  .transform((v, ctx) => {
+    const level = LOG_LEVELS.find((l) => l === v.trim().toLowerCase());
+    if (!level) {
+      ctx.addIssue({ code: 'custom', message: `expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return level;
+  })
+  .prefault('info');
+
 /** Every setting the service reads, from the environment. README.md documents each one. */
 const envSchema = z.object({
   PORT: port.prefault('3000'),
   HOST: z.string().min(1).default('127.0.0.1'),
-  DATABASE_URL: url('a postgres:// URL'),
+  DATABASE_URL: url('a postgres:// URL', ['postgres:', 'postgresql:']),
   DATA_DIR: z.string().min(1).default('./data'),
   RUNBOOKS_DIR: z.string().min(1).default('./runbooks'),
   PUBLIC_URL: url('an absolute URL such as https://runbooks.example.com'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: logLevel,
   MAX_BODY_BYTES: positiveInt(1_048_576),
-  WEBHOOK_ANSWER_WITHIN: durationSchema.prefault('4500ms'),
+  WEBHOOK_ANSWER_WITHIN: durationWithin({
+    min: { ms: 10, why: 'shorter, nearly every delivery would be answered 503 before its commit could land' },
+    max: { ms: 600_000, why: 'no monitoring tool waits that long for an answer (PagerDuty gives up after 5s)' },
+  }).prefault('4500ms'),
   DB_POOL_SIZE: positiveInt(10),
-  BATCH_MAX_WAIT: durationSchema.prefault('5ms'),
+  BATCH_MAX_WAIT: durationWithin({ max: { ms: 1000, why: 'every delivery waits up to this long for its answer' } }).prefault('5ms'),
   BATCH_MAX_SIZE: positiveInt(200),
   REOPEN_WINDOW: durationSchema.prefault('30m'),
   FLAPPING_AFTER: positiveInt(3),
-  ESCALATION_TICK: durationSchema.prefault('1s'),
-  NOTIFY_TIMEOUT: durationSchema.prefault('5s'),
+  ESCALATION_TICK: durationWithin({
+    min: { ms: 10, why: 'shorter, each process would query the database without pause' },
+    max: { ms: 60_000, why: 'escalations and notifications would go out up to this late, and the matrix counts ack_within in seconds' },
+  }).prefault('1s'),
+  NOTIFY_TIMEOUT: durationWithin({
+    min: { ms: 50, why: 'shorter, every notification would time out before a receiver could answer' },
+    max: { ms: 300_000, why: 'a receiver that hangs would hold its notification, and the retry, that long' },
+  }).prefault('5s'),
   NOTIFY_MAX_ATTEMPTS: positiveInt(8),
-  NOTIFY_BACKOFF: durationSchema.prefault('1s'),
+  NOTIFY_BACKOFF: durationWithin({
+    min: { ms: 10, why: 'shorter, retries would hammer a receiver that is failing' },
+    max: { ms: 300_000, why: 'retries are at most 5 minutes apart (the delay doubles up to that)' },
+  }).prefault('1s'),
   STALE_AFTER_DAYS: positiveInt(90),
   REPORT_CRON: z.string().min(1).default('0 9 * * 1'),
   REPORT_TZ: z.string().min(1).default('UTC'),

@@ -31,12 +31,34 @@ export function formatDuration(ms: number): string {
   return h ? `${sign}${d}d ${h}h` : `${sign}${d}d`;
 }
 
-/** zod schema for a duration string; the parsed value is milliseconds. */
-export const durationSchema = z.string().transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === null) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration like 500ms, 30s, 5m, 2h or 30d, got "${text}"` });
-    return z.NEVER;
-  }
-  return ms;
-});
+interface DurationBound {
+  ms: number;
+  /** What would happen beyond the bound, for the person who wrote the value. */
+  why: string;
+}
+
+/**
+ * zod schema for a duration string within bounds; the parsed value is milliseconds. Values outside them parse fine but
+ * cannot work (`5ms` is more often a typo for `5m` than a wish), and `why` tells the author what would happen instead.
+ */
+export function durationWithin(bounds: { min?: DurationBound; max?: DurationBound }) {
+  return z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === null) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration like 500ms, 30s, 5m, 2h or 30d, got "${text}"` });
+      return z.NEVER;
+    }
+    if (bounds.min && ms < bounds.min.ms) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is too short, it must be at least ${formatDuration(bounds.min.ms)}: ${bounds.min.why}` });
+      return z.NEVER;
+    }
+    if (bounds.max && ms > bounds.max.ms) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is too long, it must be at most ${formatDuration(bounds.max.ms)}: ${bounds.max.why}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+/** zod schema for any duration string; the parsed value is milliseconds. */
+export const durationSchema = durationWithin({});

@@ -4,7 +4,7 @@
 // worse than the last good one, which the catalog store keeps in service.
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { durationSchema, formatDuration } from '../duration.js';
+import { durationWithin } from '../duration.js';
 import { normalizeMonId } from './mon-id.js';
 import type { Finding } from './runbook.js';
 import { formatPath, lineAt, type YamlPath } from './yaml-lines.js';
@@ -58,24 +58,7 @@ export interface MatrixResult {
   findings: Finding[];
 }
 
-/**
- * A duration of at least `minMs`. Zero, and anything below what the service can act on, parses fine but cannot work
- * (and `5ms` is more often a typo for `5m` than a wish); `why` tells the author what would happen instead.
- */
-function durationAtLeast(minMs: number, why: string) {
-  return z.string().transform((text, ctx) => {
-    const parsed = durationSchema.safeParse(text);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
-      return z.NEVER;
-    }
-    if (parsed.data < minMs) {
-      ctx.addIssue({ code: 'custom', message: `"${text}" is too short, it must be at least ${formatDuration(minMs)}: ${why}` });
-      return z.NEVER;
-    }
-    return parsed.data;
-  });
-}
+const durationAtLeast = (ms: number, why: string) => durationWithin({ min: { ms, why } });
 
 // Escalation is a tick once a second (DESIGN; ESCALATION_TICK defaults to 1s), the finest step it can take. Values
 // that are merely unusual (ack_within: 1m) still work and stay allowed: an invalid matrix stops `serve`.

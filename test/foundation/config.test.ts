@@ -46,6 +46,27 @@ describe('configuration from the environment', () => {
     expect(lines.length).toBe(4);
     expect(problems({ REPORT_TZ: 'Mars/Olympus' })).toEqual(['REPORT_TZ: unknown time zone "Mars/Olympus"']);
     expect(problems({ PORT: '70000' })).toEqual(['PORT: expected a number from 1 to 65535, got "70000"']);
+    expect(problems({ LOG_LEVEL: 'verbose' })).toEqual(['LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "verbose"']);
+    expect(loadConfig({ LOG_LEVEL: 'WARN' }).logLevel).toBe('warn');
+    expect(problems({ DATABASE_URL: 'http://db.example.com/app' })).toEqual(['DATABASE_URL: expected a postgres:// URL, got "http://db.example.com/app"']);
+    expect(loadConfig({ DATABASE_URL: 'postgresql://u@db/app' }).databaseUrl).toBe('postgresql://u@db/app');
+  });
+
+  it('refuses durations a timer or a sender cannot work with, saying why', () => {
+    // Node fires a timer set past 2^31 ms (24.8 days) at once: ESCALATION_TICK=30d would poll the database non-stop.
+    expect(problems({ ESCALATION_TICK: '30d' })).toEqual([
+      'ESCALATION_TICK: "30d" is too long, it must be at most 1m: escalations and notifications would go out up to this late, and the matrix counts ack_within in seconds',
+    ]);
+    expect(problems({ ESCALATION_TICK: '0s' })[0]).toMatch(/^ESCALATION_TICK: "0s" is too short, it must be at least 10ms: /);
+    expect(problems({ WEBHOOK_ANSWER_WITHIN: '30d' })[0]).toMatch(/^WEBHOOK_ANSWER_WITHIN: "30d" is too long, it must be at most 10m: /);
+    expect(problems({ WEBHOOK_ANSWER_WITHIN: '0ms' })[0]).toMatch(/^WEBHOOK_ANSWER_WITHIN: "0ms" is too short/);
+    expect(problems({ NOTIFY_TIMEOUT: '0s' })[0]).toMatch(/^NOTIFY_TIMEOUT: "0s" is too short/);
+    expect(problems({ NOTIFY_TIMEOUT: '25d' })[0]).toMatch(/^NOTIFY_TIMEOUT: "25d" is too long/);
+    expect(problems({ NOTIFY_BACKOFF: '1h' })[0]).toMatch(/^NOTIFY_BACKOFF: "1h" is too long, it must be at most 5m: /);
+    expect(problems({ BATCH_MAX_WAIT: '5m' })[0]).toMatch(/^BATCH_MAX_WAIT: "5m" is too long, it must be at most 1s: /);
+    // The edges themselves, and a batch that does not wait at all, are fine.
+    const edges = loadConfig({ ESCALATION_TICK: '1m', WEBHOOK_ANSWER_WITHIN: '10ms', NOTIFY_TIMEOUT: '5m', NOTIFY_BACKOFF: '10ms', BATCH_MAX_WAIT: '0ms' });
+    expect([edges.escalationTickMs, edges.webhookAnswerWithinMs, edges.notify.timeoutMs, edges.notify.backoffMs, edges.batch.maxWaitMs]).toEqual([60_000, 10, 300_000, 10, 0]);
   });
 
   it('splits comma-separated secrets for rotation', () => {
