@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import { SOURCES } from './alerts/alert.js';
 import type { WebhookSecrets } from './alerts/verify-signature.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -9,6 +10,7 @@ import { reportsApi } from './http/api-reports.js';
 import { runbooksApi } from './http/api-runbooks.js';
 import { stepsApi } from './http/api-steps.js';
 import { jsonApiWrites } from './http/csrf.js';
+import { storableBody } from './http/storable-body.js';
 import { errorHandler } from './http/error-handler.js';
 import { healthRoutes } from './http/health.js';
 import { pageNotFound } from './http/pages.js';
@@ -41,6 +43,8 @@ export function webhookSecrets(config: Config): WebhookSecrets {
 }
 
 /** The whole HTTP surface; never listens (main.ts and the tests do). */
+const LOOKS_LIKE_A_WEBHOOK = new RegExp(`webhook|${SOURCES.join('|')}`, 'i');
+
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -71,18 +75,19 @@ export function createApp(deps: AppDeps): Express {
   app.use('/static', staticAssets());
   app.use(responderAuth(deps.config).middleware);
   app.use('/api', jsonApiWrites({ publicUrl: deps.config.publicUrl }));
-  app.use('/api', express.json({ limit: '1mb' }), incidentsApi({ db: deps.db, clock: deps.clock }));
+  app.use('/api', express.json({ limit: '1mb' }), storableBody(), incidentsApi({ db: deps.db, clock: deps.clock }));
   app.use('/api', drillsApi({ db: deps.db, clock: deps.clock, catalog: deps.catalog, timeZone: deps.config.report.timeZone }));
   app.use('/api', reportsApi({ db: deps.db, clock: deps.clock, catalog: deps.catalog, options: { timeZone: deps.config.report.timeZone, staleAfterDays: deps.config.staleAfterDays } }));
 
-  app.use('/api', express.json({ limit: '1mb' }), stepsApi({ db: deps.db, clock: deps.clock }), runbooksApi({ db: deps.db, clock: deps.clock, config: deps.config, catalog: deps.catalog }));
+  app.use('/api', express.json({ limit: '1mb' }), storableBody(), stepsApi({ db: deps.db, clock: deps.clock }), runbooksApi({ db: deps.db, clock: deps.clock, config: deps.config, catalog: deps.catalog }));
   // HTML pages: form bodies and their CSRF check, then the pages (drill and report pages mount after pageForms too).
   app.use(pageForms({ renderer, logger: deps.logger, publicUrl: deps.config.publicUrl }));
   app.use(responderPages({ db: deps.db, clock: deps.clock, config: deps.config, catalog: deps.catalog, routing: deps.routing, renderer, logger: deps.logger }));
   app.use(pageNotFound(renderer));
 
   app.use((req, res) => {
-    res.status(404).json({ error: `no route for ${req.method} ${req.path}` });
+    const hint = LOOKS_LIKE_A_WEBHOOK.test(req.path) ? `; monitoring tools post to /webhooks/<source>, one of ${SOURCES.join(', ')}` : '';
+    res.status(404).json({ error: `no route for ${req.method} ${req.path}${hint}` });
   });
   app.use(errorHandler(deps.logger));
   return app;

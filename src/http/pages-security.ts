@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import type { Logger } from '../logger.js';
 import { formCsrf } from './csrf.js';
 import { csrfFailurePage } from './pages.js';
+import { storableBody } from './storable-body.js';
 import { STATIC_DIR, type Renderer } from './render.js';
 
 export function securityHeaders(): RequestHandler {
@@ -37,12 +38,25 @@ export function staticAssets(): RequestHandler {
   return express.static(STATIC_DIR, { index: false, fallthrough: false, maxAge: '1d', redirect: false });
 }
 
-/** Form posts to page routes (everything outside /api and /webhooks): urlencoded bodies, CSRF token checked. */
+/** Where the pages' forms post: every form route is under one of these. Express matches routes regardless of case. */
+const FORM_AREAS = /^\/(?:incidents|drills|runbooks)(?:\/|$)/i;
+
+/**
+ * Page routes: every page read gets the form token, and every form post has its urlencoded body parsed and its token
+ * checked. A post outside the form areas reaches no route and changes nothing, so it gets its 404 instead of a
+ * form-token refusal (a monitoring tool pointed at /webhook/… must hear that the URL is wrong, not that a cookie is missing).
+ */
 export function pageForms(options: { renderer: Renderer; logger: Logger; publicUrl: string }): RequestHandler {
   const parse = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 });
   const csrf = formCsrf({ publicUrl: options.publicUrl, onFailure: csrfFailurePage(options.renderer, options.logger) });
+  const storable = storableBody();
   return (req, res, next) => {
     if (req.path.startsWith('/api/') || req.path === '/api' || req.path.startsWith('/webhooks/')) return next();
-    parse(req, res, (error?: unknown) => (error ? next(error) : csrf(req, res, next)));
+    const read = req.method === 'GET' || req.method === 'HEAD';
+    if (!read && !FORM_AREAS.test(req.path)) return next();
+    parse(req, res, (error?: unknown) => {
+      if (error) return next(error);
+      csrf(req, res, (refused?: unknown) => (refused ? next(refused) : storable(req, res, next)));
+    });
   };
 }

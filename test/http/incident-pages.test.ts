@@ -182,6 +182,17 @@ describe('forms record who and when, and refuse requests without a valid CSRF to
     expect((await timeline(incidentId)).length).toBe(before);
   });
 
+  it('answers a post to a URL with no route 404, not a form-token refusal (a monitoring tool with a mistyped webhook URL)', async () => {
+    const typo = await request(service.app).post('/webhook/alertmanager').set('Content-Type', 'application/json').send('{}').expect(404);
+    expect(typo.body.error).toBe('no route for POST /webhook/alertmanager; monitoring tools post to /webhooks/<source>, one of datadog, grafana, alertmanager, pagerduty');
+    const elsewhere = await request(service.app).post('/healthz').type('form').send({}).expect(404);
+    expect(elsewhere.body.error).toBe('no route for POST /healthz');
+    // Every form area still wants its token, including a URL there that has no route.
+    await request(service.app).post('/drills').type('form').send({}).expect(403);
+    await request(service.app).post('/runbooks/reload').type('form').send({}).expect(403);
+    await request(service.app).post(`/incidents/${incidentId}/nothing-here`).type('form').send({}).expect(403);
+  });
+
   it('issues the form token as an HttpOnly, SameSite=Lax cookie once per browser; __Host- and Secure behind HTTPS', async () => {
     const first = await request(service.app).get(`/incidents/${incidentId}`).set(html).expect(200);
     const cookie = (first.headers['set-cookie'] as unknown as string[])[0]!;
@@ -339,6 +350,25 @@ describe('JSON API: steps and follow-ups', () => {
     await request(service.app).post(`/api/incidents/${noMonIncident}/steps/step-1`).send({ checked: true }).expect(404);
     expect((await timeline(incidentId)).length).toBe(before);
     expect((await stepCheck(incidentId, 'step-2.v1'))!.checked).toBe(false);
+  });
+
+  it('refuses text the database cannot store (NUL, half a surrogate pair) with 400 naming the field, changing nothing', async () => {
+    const before = (await timeline(incidentId)).length;
+    const note = await request(service.app).post(`/api/incidents/${incidentId}/notes`).set('Content-Type', 'application/json').send('{"text":"a\\u0000b"}').expect(400);
+    expect(note.body).toEqual({
+      error: 'invalid input: text: contains a NUL character or half of a surrogate pair, which cannot be stored',
+      issues: [{ path: 'text', message: 'contains a NUL character or half of a surrogate pair, which cannot be stored' }],
+    });
+    const by = await request(service.app).post(`/api/incidents/${incidentId}/notes`).set('Content-Type', 'application/json').send('{"text":"ok","by":"\\ud800"}').expect(400);
+    expect(by.body.issues).toEqual([{ path: 'by', message: expect.stringContaining('cannot be stored') }]);
+    const drill = await request(service.app).post(`/api/drills`).set('Content-Type', 'application/json').send('{"runbookId":"RUN-001","reason":"x\\udc00"}').expect(400);
+    expect(drill.body.issues).toEqual([{ path: 'reason', message: expect.stringContaining('cannot be stored') }]);
+    // A whole surrogate pair (an emoji) is ordinary text.
+    await request(service.app).post(`/api/incidents/${incidentId}/notes`).send({ text: 'fixed \u{1F44D}' }).expect(201);
+    // The same from a page form.
+    const { agent, token } = await session(`/incidents/${incidentId}`);
+    await agent.post(`/incidents/${incidentId}/notes`).set('Sec-Fetch-Site', 'same-origin').type('form').send(`_csrf=${token}&text=a%00b`).expect(400);
+    expect((await timeline(incidentId)).length).toBe(before + 1);
   });
 
   it('ticks a follow-up and lists them', async () => {
