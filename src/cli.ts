@@ -10,7 +10,8 @@ const USAGE = `usage: runbook-router <command>
                               check runbooks and matrix.yml (default ./runbooks)
   report [--week 2026-W47] [--format markdown|json]
                               print the weekly report
-  demo [URL]                  post the example alerts of every source to a running service
+  demo [URL] [--keep-open]    post the example alerts of every source to a running service
+                              (--keep-open: without the recoveries, so the incidents stay open)
   sink [PORT]                 print the notifications the example matrix sends (default port 9099)
   hash-password [PASSWORD]    print a scrypt hash for RESPONDERS (reads stdin when no argument)
 `;

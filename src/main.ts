@@ -19,7 +19,19 @@ export async function serve(env: Record<string, string | undefined>, err: (line:
     return 1;
   }
   const { logger } = service;
-  await service.start();
+  try {
+    await service.start();
+  } catch (error) {
+    // Closing the database releases the embedded data directory's lock, so the next start is not refused.
+    await service.stop().catch(() => {});
+    const { code } = error as NodeJS.ErrnoException;
+    const where = `${service.config.host}:${service.config.port}`;
+    if (code === 'EADDRINUSE') err(`PORT: ${where} is already in use by another process; stop it or choose another PORT`);
+    else if (code === 'EACCES') err(`PORT: not allowed to listen on ${where} (ports below 1024 need privileges); choose a PORT above 1023`);
+    else if (code === 'EADDRNOTAVAIL') err(`HOST: ${service.config.host} is not an address of this machine`);
+    else err(`could not listen on ${where}: ${(error as Error).message}`);
+    return code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL' ? 2 : 1;
+  }
 
   const reload = async () => {
     const result = await service.catalog.reload();

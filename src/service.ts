@@ -178,7 +178,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
         loops.push(startDrillAndReportJobs({ db: db.db, catalog, clock, config, logger, onEnqueued: () => outboxLoop?.wake() }));
       }
       const port = (server.address() as AddressInfo).port;
-      logger.info({ host: config.host, port, database: db.kind, location: db.location, runbooks: catalog.current().runbooks.size }, 'runbook-router listening');
+      logger.info({ pid: process.pid, host: config.host, port, database: db.kind, location: db.location, runbooks: catalog.current().runbooks.size }, 'runbook-router listening');
       return { port, url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}` };
     },
     async stop() {

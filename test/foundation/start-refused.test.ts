@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runbooksWithMatrix, sinkMatrix } from '../support/runbooks-dir.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
-import { ROOT } from '../support/test-service.js';
+import { ROOT, SHIPPED_RUNBOOKS } from '../support/test-service.js';
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -14,11 +15,11 @@ afterAll(async () => {
   await database?.drop();
 });
 
-function serve(runbooksDir: string): Promise<{ code: number | null; output: string }> {
+function serve(runbooksDir: string, env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/runbook-router.js'), 'serve'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', RUNBOOKS_DIR: runbooksDir, ...(database.url ? { DATABASE_URL: database.url } : { DATA_DIR: database.dataDir }) },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', RUNBOOKS_DIR: runbooksDir, ...(database.url ? { DATABASE_URL: database.url } : { DATA_DIR: database.dataDir }), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -53,5 +54,22 @@ describe('serve with a matrix.yml that does not load', () => {
     const { code, output } = await serve(dir);
     expect(code).toBe(2);
     expect(output).toContain(`${path.join(dir, 'matrix.yml')}: not found (RUNBOOKS_DIR=${dir}); without the incident response matrix no alert could page anyone`);
+  }, 40_000);
+});
+
+describe('serve on a port that is taken', () => {
+  it('says so in one line, exits 2 and leaves the data directory unlocked for the next start', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const { code, output } = await serve(SHIPPED_RUNBOOKS, { PORT: String(port) });
+      expect(code).toBe(2);
+      expect(output.trim().split('\n').at(-1)).toBe(`PORT: 127.0.0.1:${port} is already in use by another process; stop it or choose another PORT`);
+      expect(output).not.toMatch(/\n\s+at /); // no stack trace
+      if (!database.url) await expect(fs.access(path.join(database.dataDir, 'pglite.lock'))).rejects.toThrow();
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   }, 40_000);
 });
