@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely/migration';
 import { PROJECT_ROOT, RUNNING_BUILD } from '../project-root.js';
 import type { Db } from './create-db.js';
+import { isTransientDbError } from './transient-error.js';
 
 /** The TypeScript migrations, or their compiled copies when this is the build in dist/ (which has no TypeScript loader). */
 export const MIGRATIONS_DIR = RUNNING_BUILD ? path.join(PROJECT_ROOT, 'dist/migrations') : path.join(PROJECT_ROOT, 'migrations');
@@ -35,7 +36,9 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');
     const reason = result.error instanceof Error ? result.error.message : String(result.error);
-    throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${reason}`);
+    if (failed) throw new Error(`migration ${failed.migrationName} failed: ${reason}`);
+    // No migration ran: the database was not reached, or its migration records disagree with migrations/.
+    throw new Error(isTransientDbError(result.error) ? `the database could not be reached (${reason}); check DATABASE_URL and that the server is up` : `migrations could not start: ${reason}`);
   }
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

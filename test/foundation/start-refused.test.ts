@@ -73,3 +73,11 @@ describe('serve on a port that is taken', () => {
     }
   }, 40_000);
 });
+
+describe('serve with a database it cannot reach', () => {
+  it('says the database could not be reached and where to look, not that a migration failed', async () => {
+    const { code, output } = await serve(SHIPPED_RUNBOOKS, { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' });
+    expect(code).toBe(1);
+    expect(output.trim().split('\n').at(-1)).toMatch(/^could not start: the database could not be reached \(.*ECONNREFUSED.*\); check DATABASE_URL and that the server is up$/);
+  }, 40_000);
+});
