@@ -75,11 +75,11 @@ export function createApp(deps: AppDeps): Express {
   app.use('/static', staticAssets());
   app.use(responderAuth(deps.config).middleware);
   app.use('/api', jsonApiWrites({ publicUrl: deps.config.publicUrl }));
-  app.use('/api', express.json({ limit: '1mb' }), storableBody(), incidentsApi({ db: deps.db, clock: deps.clock }));
+  app.use('/api', express.json({ limit: '1mb', strict: false }), storableBody(), incidentsApi({ db: deps.db, clock: deps.clock }));
   app.use('/api', drillsApi({ db: deps.db, clock: deps.clock, catalog: deps.catalog, timeZone: deps.config.report.timeZone }));
   app.use('/api', reportsApi({ db: deps.db, clock: deps.clock, catalog: deps.catalog, options: { timeZone: deps.config.report.timeZone, staleAfterDays: deps.config.staleAfterDays } }));
 
-  app.use('/api', express.json({ limit: '1mb' }), storableBody(), stepsApi({ db: deps.db, clock: deps.clock }), runbooksApi({ db: deps.db, clock: deps.clock, config: deps.config, catalog: deps.catalog }));
+  app.use('/api', express.json({ limit: '1mb', strict: false }), storableBody(), stepsApi({ db: deps.db, clock: deps.clock }), runbooksApi({ db: deps.db, clock: deps.clock, config: deps.config, catalog: deps.catalog }));
   // HTML pages: form bodies and their CSRF check, then the pages (drill and report pages mount after pageForms too).
   app.use(pageForms({ renderer, logger: deps.logger, publicUrl: deps.config.publicUrl }));
   app.use(responderPages({ db: deps.db, clock: deps.clock, config: deps.config, catalog: deps.catalog, routing: deps.routing, renderer, logger: deps.logger }));

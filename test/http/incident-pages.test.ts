@@ -347,6 +347,11 @@ describe('JSON API: steps and follow-ups', () => {
     await request(service.app).post(`/api/incidents/${incidentId}/steps/step-2.v1`).set('Sec-Fetch-Site', 'cross-site').send({ checked: true }).expect(403);
     await request(service.app).post(`/api/incidents/${incidentId}/steps/step-2.v1`).set('Origin', 'https://evil.example').send({ checked: true }).expect(403);
     await request(service.app).post(`/api/incidents/${incidentId}/steps/step-2.v1`).send({ checked: 'yes' }).expect(400);
+    // JSON that is not an object is named as such, not as unreadable JSON.
+    const notAnObject = await request(service.app).post(`/api/incidents/${incidentId}/steps/step-2.v1`).set('Content-Type', 'application/json').send('null').expect(400);
+    expect(notAnObject.body.error).toMatch(/^invalid input: \(root\): .*object/);
+    const unreadable = await request(service.app).post(`/api/incidents/${incidentId}/steps/step-2.v1`).set('Content-Type', 'application/json').send('{"checked":').expect(400);
+    expect(unreadable.body.error).toMatch(/JSON/);
     await request(service.app).post(`/api/incidents/${noMonIncident}/steps/step-1`).send({ checked: true }).expect(404);
     expect((await timeline(incidentId)).length).toBe(before);
     expect((await stepCheck(incidentId, 'step-2.v1'))!.checked).toBe(false);
