@@ -95,10 +95,28 @@ function contactNamer(routing: Routing) {
   return (id: string) => routing.contact(id)?.name ?? id;
 }
 
+/** Shown beside its MON- id, an alert's own title need not start with it again ("MON-999 MON-999: queue backlog"). */
+function titleBesideMonId(title: string, monId: string | null): string {
+  if (!monId) return title;
+  const prefix = /^\s*\[?(MON-\d+)\]?\s*[:\-–]?\s*/i.exec(title);
+  if (!prefix || prefix[1]!.toUpperCase() !== monId.toUpperCase()) return title;
+  return title.slice(prefix[0].length) || title;
+}
+
+/** The severity label an alert carries when it differs from the incident's, or null. */
+function alertSeverityOf(alerts: readonly AlertInstance[], severity: string): string | null {
+  for (const a of alerts) {
+    const claimed = a.labels.severity ?? a.labels.priority;
+    if (typeof claimed === 'string' && claimed.toLowerCase() !== severity.toLowerCase()) return claimed;
+  }
+  return null;
+}
+
 function alertView(a: AlertInstance, now: Date) {
   return {
     source: a.source,
     status: a.status,
+    resolved: a.status === 'resolved',
     statusClass: `alert-${token(a.status)}`,
     title: a.title,
     fingerprint: a.fingerprint,
@@ -134,6 +152,8 @@ export function incidentView(ctx: IncidentContext, deps: { routing: Routing; cat
       ? {
           iso: i.next_escalation_at.toISOString(),
           text: i.next_escalation_at > now ? relative(i.next_escalation_at, now) : 'due now',
+          // The countdown only moves with JavaScript; the clock time stays true on a page left open, and on paper.
+          at: `${utcClock(i.next_escalation_at).slice(0, 5)} UTC`,
           overdue: i.next_escalation_at <= now,
           level: nextLevel,
           repeat: i.escalation_level >= chain.length,
@@ -145,7 +165,7 @@ export function incidentView(ctx: IncidentContext, deps: { routing: Routing; cat
     levels: chain.length,
     current: i.escalation_level > 0 ? name(chain[Math.min(i.escalation_level, chain.length) - 1]!) : null,
     next,
-    stopped: i.status !== 'triggered',
+    stopped: i.status === 'acknowledged' ? `acknowledged by ${i.acknowledged_by ?? 'someone'}` : i.status === 'resolved' ? 'resolved' : null,
     /** false for severities that open incidents without paging (`page: false`). */
     pages: policy.page,
     ackWithin: policy.ackWithinMs ? span(policy.ackWithinMs) : null,
@@ -162,7 +182,10 @@ export function incidentView(ctx: IncidentContext, deps: { routing: Routing; cat
   const refs = alertRefsOf(alerts);
   const eventCtx: EventContext = { chain, contactName: name, refs };
   const events = [...timeline].reverse().map((e, idx, all) => {
-    const { text, category } = describeEvent(e, eventCtx);
+    const described = describeEvent(e, eventCtx);
+    const { category } = described;
+    // A check's title is the runbook's markdown: its `code` reads as code in the retro's markdown, as plain words here.
+    const text = category === 'check' ? described.text.replace(/`([^`\n]+)`/g, '$1') : described.text;
     const day = utcDay(e.at);
     const newerDay = idx > 0 ? utcDay(all[idx - 1]!.at) : null;
     return {
@@ -190,7 +213,10 @@ export function incidentView(ctx: IncidentContext, deps: { routing: Routing; cat
     title: i.title,
     monId: i.mon_id,
     monTitle: matrixAlert?.title ?? null,
+    headTitle: matrixAlert?.title ?? titleBesideMonId(i.title, i.mon_id),
     knownMonId,
+    // An alert the matrix does not know gets the matrix's default severity and chain: say so, with what the alert claims.
+    defaultPolicy: !knownMonId ? { alertSeverity: alertSeverityOf(alerts, i.severity) } : null,
     severity: i.severity,
     sevClass: `sev-${token(i.severity)}`,
     status: i.status,
@@ -206,7 +232,8 @@ export function incidentView(ctx: IncidentContext, deps: { routing: Routing; cat
     acknowledged: i.acknowledged_at ? { by: i.acknowledged_by, iso: i.acknowledged_at.toISOString(), text: utcMinute(i.acknowledged_at), after: span(i.acknowledged_at.getTime() - i.opened_at.getTime()) } : null,
     resolvedInfo: i.resolved_at ? { by: i.resolved_by, iso: i.resolved_at.toISOString(), text: utcMinute(i.resolved_at), after: span(i.resolved_at.getTime() - i.opened_at.getTime()) } : null,
     escalation,
-    alerts: alerts.map((a) => alertView(a, now)),
+    // What still fires comes first: on a phone, resolved alerts above it push the runbook out of reach.
+    alerts: alerts.map((a) => alertView(a, now)).sort((a, b) => Number(a.resolved) - Number(b.resolved)),
     firing: firingCount ? { count: firingCount, text: `${plural(firingCount, 'alert')} still firing` } : null,
     runbookId: i.runbook_id,
     noRunbook: i.runbook_id === null,
@@ -351,6 +378,8 @@ export function incidentPages(deps: IncidentPagesDeps): Router {
               monId: incident.mon_id,
               title: monTitle ?? incident.title,
               heading: `${plural(n, 'alert')} ${n === 1 ? 'is' : 'are'} still firing`,
+              // Acknowledging already stopped the escalation; only a triggered incident's is stopped by resolving.
+              escalating: incident.status === 'triggered',
               sources: listText(firing.map((a) => a.source)),
               alerts: firing.map((a) => ({ source: a.source, title: a.title, status: a.status, startedIso: a.starts_at.toISOString(), startedText: `${utcMinute(a.starts_at)} (${relative(a.starts_at, now)})` })),
             },

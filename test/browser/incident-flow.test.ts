@@ -198,4 +198,25 @@ describe('the responder flow in chromium', () => {
       { step_key: 'step-2.checkpoint', checked_by: 'local' },
     ]);
   });
+
+  it('on a phone, light or dark, no page scrolls sideways', async () => {
+    // Something on every page: an open incident, a scheduled drill, the report preview with its chart.
+    const incidentId = await fire('e0e0000000000003');
+    const drill = await fetch(`${baseUrl}/api/drills`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ runbookId: 'RUN-001', reason: 'A new on-call engineer rehearses the connection pool runbook' }) });
+    expect(drill.status).toBe(201);
+    const drillId = ((await drill.json()) as { id: number }).id;
+    const pages = ['/', `/incidents/${incidentId}`, '/runbooks', '/runbooks/RUN-001', '/matrix', '/drills', `/drills/${drillId}`, '/reports', '/reports/preview'];
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const context = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme });
+      const { page, watch } = await open(context);
+      for (const url of pages) {
+        const res = await page.goto(`${baseUrl}${url}`);
+        expect(res?.status(), url).toBe(200);
+        const widths = await page.evaluate<{ page: number; view: number }>('({ page: document.documentElement.scrollWidth, view: window.innerWidth })');
+        expect(widths.page, `${url} (${colorScheme}) is ${widths.page}px wide on a ${widths.view}px screen`).toBeLessThanOrEqual(widths.view);
+      }
+      expect(watch.problems).toEqual([]);
+      await context.close();
+    }
+  });
 });

@@ -62,6 +62,7 @@ describe('resolving while alerts still fire', () => {
     expect(ask.text).toContain('Still firing at alertmanager. Resolve anyway?');
     expect(ask.text).toContain('<span class="alert-src">alertmanager</span> <strong class="alert-title">Connection pool above 90% on pg-primary-1</strong>');
     expect(ask.text).toContain('Nothing has been changed yet.');
+    expect(ask.text).toContain('Resolving stops the escalation.');
     // The answer is a form of its own: same action, the token, confirm=1; and a way back.
     const form = ask.text.slice(ask.text.indexOf(`<form method="post" action="/incidents/${id}/resolve">`), ask.text.indexOf('</form>', ask.text.indexOf('confirm-h')));
     expect(form).toContain(`<input type="hidden" name="_csrf" value="${token}">`);
@@ -108,6 +109,17 @@ describe('resolving while alerts still fire', () => {
     expect(page).toContain('<button type="submit" class="btn btn-big btn-resolve">Resolve</button>');
     await agent.post(`/incidents/${quiet}/resolve`).type('form').send({ _csrf: token }).expect(303).expect('location', `/incidents/${quiet}#follow-ups`);
     expect((await incidentRow(quiet)).status).toBe('resolved');
+  });
+
+  it('does not claim resolving stops an escalation that acknowledging already stopped', async () => {
+    clock.set(at(60 * 8));
+    const acked = incidentIdOf(await webhook(alertmanagerBody([{ fingerprint: 'f1f1000000000006', monId: 'MON-780' }])).expect(202));
+    await request(service.app).post(`/api/incidents/${acked}/acknowledge`).send({ by: 'dana' }).expect(200);
+    const { agent, token } = await session(acked);
+    const ask = await agent.post(`/incidents/${acked}/resolve`).type('form').send({ _csrf: token }).expect(200);
+    expect(ask.text).toContain('<h1 id="confirm-h">1 alert is still firing</h1>');
+    expect(ask.text).not.toContain('stops the escalation');
+    expect(ask.text).toContain('If they keep firing, their next notification can reopen this incident');
   });
 
   it('leaves the JSON API as it was: resolves at once while alerts fire', async () => {
