@@ -339,7 +339,7 @@ export function incidentPages(deps: IncidentPagesDeps): Router {
       pageUrl: `${deps.config.publicUrl}/incidents/${id}`,
       now: clock.now(),
     });
-    res.type('text/markdown; charset=utf-8').setHeader('Content-Disposition', `inline; filename="incident-${id}-retro.md"`);
+    res.type('text/plain; charset=utf-8').setHeader('Content-Disposition', `inline; filename="incident-${id}-retro.md"`);
     res.send(markdown);
   });
 

@@ -101,7 +101,7 @@ export function reportPages(deps: ReportPagesDeps): Router {
     const { id } = idParam.parse(req.params);
     const row = await getReport(db, id);
     if (!row) throw notFound(`report ${id}`);
-    res.type('text/markdown; charset=utf-8').setHeader('Content-Disposition', `inline; filename="runbook-report-${row.iso_week}.md"`);
+    res.type('text/plain; charset=utf-8').setHeader('Content-Disposition', `inline; filename="runbook-report-${row.iso_week}.md"`);
     res.send(row.markdown);
   });
 

@@ -109,7 +109,7 @@ describe('report pages', () => {
     const page = await html(`/reports/${r.reportId}`);
     expect(page).toContain('Incidents of last week (2026-W47, 2026-11-16 to 2026-11-22 (UTC))');
     expect(page).toContain(`href="/reports/${r.reportId}/report.md"`);
-    const md = await agent.get(`/reports/${r.reportId}/report.md`).expect(200).expect('Content-Type', /text\/markdown/);
+    const md = await agent.get(`/reports/${r.reportId}/report.md`).expect(200).expect('Content-Type', 'text/plain; charset=utf-8');
     expect(md.text).toContain('# Weekly runbook report 2026-W48');
   });
 });

@@ -303,7 +303,9 @@ describe('forms record who and when, and refuse requests without a valid CSRF to
 
   it('writes a retro summary: header facts, the timeline and the step record as markdown', async () => {
     const res = await request(service.app).get(`/incidents/${incidentId}/retro.md`).expect(200);
-    expect(res.headers['content-type']).toMatch(/^text\/markdown; charset=utf-8/);
+    // Plain text, so a phone shows it wrapped instead of downloading it; the file name keeps the .md for saving.
+    expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(res.headers['content-disposition']).toBe(`inline; filename="incident-${incidentId}-retro.md"`);
     const md = res.text;
     expect(md).toContain(`# Incident #${incidentId}: MON-005 Database connection pool above 90%`);
     expect(md).toContain('| Acknowledged | 2026-08-14 09:25 UTC by local (after 5m) |');
