@@ -102,7 +102,10 @@ describe('report pages', () => {
     expect(preview).toMatch(/<a href="\/runbooks\/RUN-002"><span class="run-id">RUN-002<\/span> Disk Full<\/a>/);
     expect(preview).not.toContain('href="/runbooks/RUN-003"><span class="run-id">');
 
-    expect(await html('/reports')).toContain('No report yet');
+    const empty = await html('/reports');
+    expect(empty).toContain('No report yet');
+    // The report a week makes covers the week before it, so the preview link says whose incidents it shows.
+    expect(empty).toMatch(/<a href="\/reports\/preview\?week=(\d{4}-W\d\d)">Preview the \1 report<\/a> \(last week's incidents and the catalog as they stand now\)/);
     const r = await runWeeklyReportJob(service.db.db, service.catalog.current(), clock.now(), { timeZone: 'UTC', staleAfterDays: 90, contacts: [], publicUrl: 'https://rr.example.com' });
     const list = await html('/reports');
     expect(list).toContain(`<a href="/reports/${r.reportId}">2026-W48</a>`);
