@@ -55,7 +55,9 @@ describe('the incident page header and alerts', () => {
     const head = page.slice(page.indexOf('<header class="incident-head'), page.indexOf('</header>', page.indexOf('<header class="incident-head')));
     expect(head).toContain('<time datetime="2026-08-14T09:25:00.000Z" data-countdown>in 4m</time> <span class="next-at">· at 09:25 UTC</span>');
     const jump = head.slice(head.indexOf('<nav class="jump-links"'));
-    expect([...jump.matchAll(/href="(#[a-z-]+)"/g)].map((m) => m[1])).toEqual(['#runbook', '#alerts', '#escalation', '#timeline', '#note-text']);
+    expect([...jump.matchAll(/href="([^"]+)"/g)].map((m) => m[1])).toEqual(['#runbook', '#alerts', '#escalation', '#timeline', '#note-text', `/incidents/${id}/retro.md`]);
+    // While the incident is open the retro is a link among these, not a button beside Acknowledge and Resolve.
+    expect(head.slice(head.indexOf('<div class="actions">'), head.indexOf('<nav class="jump-links"'))).not.toContain('retro.md');
     for (const anchor of ['id="runbook"', 'id="alerts"', 'id="escalation"', 'id="timeline"', 'id="note-text"']) expect(page).toContain(anchor);
     expect(jump).toContain('Alerts (2)');
   });
