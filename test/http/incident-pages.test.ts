@@ -191,6 +191,10 @@ describe('forms record who and when, and refuse requests without a valid CSRF to
     await request(service.app).post('/drills').type('form').send({}).expect(403);
     await request(service.app).post('/runbooks/reload').type('form').send({}).expect(403);
     await request(service.app).post(`/incidents/${incidentId}/nothing-here`).type('form').send({}).expect(403);
+    // Express routes regardless of case, so the form areas are found regardless of case too.
+    await request(service.app).post(`/INCIDENTS/${incidentId}/acknowledge`).set('Origin', 'https://evil.example').type('form').send({}).expect(403);
+    await request(service.app).post(`/Drills`).type('form').send({}).expect(403);
+    expect((await incidentRow(incidentId)).status).toBe('triggered');
   });
 
   it('issues the form token as an HttpOnly, SameSite=Lax cookie once per browser; __Host- and Secure behind HTTPS', async () => {
@@ -370,6 +374,11 @@ describe('JSON API: steps and follow-ups', () => {
     expect(by.body.issues).toEqual([{ path: 'by', message: expect.stringContaining('cannot be stored') }]);
     const drill = await request(service.app).post(`/api/drills`).set('Content-Type', 'application/json').send('{"runbookId":"RUN-001","reason":"x\\udc00"}').expect(400);
     expect(drill.body.issues).toEqual([{ path: 'reason', message: expect.stringContaining('cannot be stored') }]);
+    // However deep the text sits, in linear time, and the answer names a path of bounded length.
+    const deep = await request(service.app).post(`/api/incidents/${incidentId}/notes`).set('Content-Type', 'application/json').send(`${'{"a":'.repeat(100_000)}"\\u0000"${'}'.repeat(100_000)}`).expect(400);
+    expect(deep.body.error).toMatch(/^invalid input: (a\.){99}a.*…: contains a NUL character/);
+    expect(deep.body.error.length).toBeLessThan(400);
+    await request(service.app).post(`/api/incidents/${incidentId}/notes`).set('Content-Type', 'application/json').send(`${'['.repeat(200_000)}${']'.repeat(200_000)}`).expect(400);
     // A whole surrogate pair (an emoji) is ordinary text.
     await request(service.app).post(`/api/incidents/${incidentId}/notes`).send({ text: 'fixed \u{1F44D}' }).expect(201);
     // The same from a page form.
