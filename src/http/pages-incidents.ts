@@ -96,9 +96,11 @@ function contactNamer(routing: Routing) {
 }
 
 /** Shown beside its MON- id, an alert's own title need not start with it again ("MON-999 MON-999: queue backlog"). */
-function titleBesideMonId(title: string, monId: string | null): string {
+export function titleBesideMonId(title: string, monId: string | null): string {
   if (!monId) return title;
-  const prefix = /^\s*\[?(MON-\d+)\]?\s*[:\-–]?\s*/i.exec(title);
+  if (title.trim().toUpperCase() === monId.toUpperCase()) return '';
+  // The id as a whole word, then ": " or "- " or just a space; "MON-999 -5% throughput" keeps its minus sign.
+  const prefix = /^\s*\[?(MON-\d{1,9})\]?(?![\p{L}\p{N}])(?:\s*[:\-–—]\s+|\s+)/iu.exec(title);
   if (!prefix || prefix[1]!.toUpperCase() !== monId.toUpperCase()) return title;
   return title.slice(prefix[0].length) || title;
 }
@@ -216,7 +218,7 @@ export function incidentView(ctx: IncidentContext, deps: { routing: Routing; cat
     headTitle: matrixAlert?.title ?? titleBesideMonId(i.title, i.mon_id),
     knownMonId,
     // An alert the matrix does not know gets the matrix's default severity and chain: say so, with what the alert claims.
-    defaultPolicy: !knownMonId ? { alertSeverity: alertSeverityOf(alerts, i.severity) } : null,
+    defaultPolicy: !knownMonId && catalog.matrix ? { alertSeverity: alertSeverityOf(alerts, i.severity) } : null,
     severity: i.severity,
     sevClass: `sev-${token(i.severity)}`,
     status: i.status,

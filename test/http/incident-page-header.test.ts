@@ -6,6 +6,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
+import { titleBesideMonId } from '../../src/http/pages-incidents.js';
 import type { Service } from '../../src/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { createTestService } from '../support/test-service.js';
@@ -88,5 +89,19 @@ describe('the incident page header and alerts', () => {
     const retro = (await request(service.app).get(`/incidents/${id}/retro.md`).expect(200)).text;
     // The retro's table cells escape markdown, so the backticks stay as typed.
     expect(retro).toContain('Ticked: Prerequisite: Access to the \\`prod\\` RDS console');
+  });
+});
+
+describe('an alert title beside its MON- id', () => {
+  it('drops the id the title starts with, and nothing else', () => {
+    expect(titleBesideMonId('MON-999: queue backlog above 10k', 'MON-999')).toBe('queue backlog above 10k');
+    expect(titleBesideMonId('[MON-999] queue backlog', 'MON-999')).toBe('queue backlog');
+    expect(titleBesideMonId('mon-999 - queue backlog', 'MON-999')).toBe('queue backlog');
+    expect(titleBesideMonId('MON-999 -5% throughput', 'MON-999')).toBe('-5% throughput');
+    expect(titleBesideMonId('MON-9990 queue backlog', 'MON-999')).toBe('MON-9990 queue backlog');
+    expect(titleBesideMonId('MON-999x queue', 'MON-999')).toBe('MON-999x queue');
+    expect(titleBesideMonId('Queue backlog (MON-999)', 'MON-999')).toBe('Queue backlog (MON-999)');
+    expect(titleBesideMonId('MON-999', 'MON-999')).toBe('');
+    expect(titleBesideMonId('MON-999: x', null)).toBe('MON-999: x');
   });
 });
