@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Kysely, PGliteDialect, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
+import { lockDataDir } from './data-dir-lock.js';
 import { preparingPool } from './prepared-statements.js';
 import type { Database } from './schema.js';
 
@@ -63,61 +63,6 @@ export async function createDb(options: { databaseUrl: string | null; dataDir: s
   } catch (error) {
     await unlock();
     throw error;
-  }
-}
-
-/**
- * The embedded database is one process's files: a second process (a `report` or `migrate` while the service runs)
- * opening them too would corrupt them. A lock file with the owner's pid refuses that, and a dead owner's lock is taken over.
- * A pid alone is not enough: a container restarted after a kill -9 or an OOM kill gets the same pid again, and a reboot
- * hands old pids to other programs, so such a service would refuse to start forever. The lock also records when its
- * owner started (Linux's /proc), and a live pid that started at another time is somebody else.
- */
-async function lockDataDir(dir: string): Promise<() => Promise<void>> {
-  const lockPath = path.join(path.dirname(dir), 'pglite.lock');
-  const mine = `${process.pid} ${processStartTime(process.pid) ?? ''}`.trim();
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await fs.writeFile(lockPath, mine, { flag: 'wx' });
-      return () => fs.rm(lockPath, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const [pid, started] = (await fs.readFile(lockPath, 'utf8').catch(() => '')).trim().split(/\s+/);
-      const owner = Number(pid);
-      if (owner && ownerStillHoldsIt(owner, started)) {
-        throw new Error(`the embedded database in ${dir} is in use by process ${owner}; stop it first, or use a PostgreSQL server (DATABASE_URL)`);
-      }
-      await fs.rm(lockPath, { force: true });
-    }
-  }
-  throw new Error(`could not lock the embedded database in ${dir}`);
-}
-
-function ownerStillHoldsIt(pid: number, started: string | undefined): boolean {
-  if (!isAlive(pid)) return false;
-  const now = processStartTime(pid);
-  // A lock without a start time (or a system without /proc) only has the pid to go by; this very process cannot have
-  // written such a lock, so one naming our own pid is an earlier process's.
-  if (!started || now === null) return !(started === undefined && pid === process.pid);
-  return started === now;
-}
-
-/** The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat), or null where there is no /proc. */
-function processStartTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,3 +1,4 @@
+import { existsSync, readlinkSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'kysely';
@@ -8,6 +9,7 @@ import { createApp } from '../../src/app.js';
 import { systemClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createDb, type Db } from '../../src/db/create-db.js';
+import { LOCK_REFRESH_MS, LOCK_STALE_MS } from '../../src/db/data-dir-lock.js';
 import { migrateToLatest, pendingMigrations } from '../../src/db/migrate.js';
 import { createIngestBatcher } from '../../src/incidents/ingest-batcher.js';
 import { createLogger } from '../../src/logger.js';
@@ -15,6 +17,7 @@ import { createMetrics } from '../../src/metrics.js';
 import { createCatalogStore } from '../../src/runbooks/catalog.js';
 import { routingFromCatalog } from '../../src/incidents/catalog-routing.js';
 import { createTestDatabase, onRealPostgres, type TestDatabase } from '../support/test-database.js';
+import { startServiceProcess } from '../support/service-process.js';
 import { createTestService, SHIPPED_RUNBOOKS } from '../support/test-service.js';
 import { wireBody } from '../support/webhook-payloads.js';
 
@@ -176,7 +179,7 @@ describe('the embedded database belongs to one process at a time', () => {
     const database = await createTestDatabase();
     try {
       const first = await createDb({ databaseUrl: null, dataDir: database.dataDir });
-      await expect(createDb({ databaseUrl: null, dataDir: database.dataDir })).rejects.toThrow(`is in use by process ${process.pid}; stop it first`);
+      await expect(createDb({ databaseUrl: null, dataDir: database.dataDir })).rejects.toThrow(`is in use by this process (${process.pid}); stop it first`);
       await first.close();
       const again = await createDb({ databaseUrl: null, dataDir: database.dataDir });
       await again.close();
@@ -185,15 +188,22 @@ describe('the embedded database belongs to one process at a time', () => {
     }
   });
 
-  it.skipIf(onRealPostgres)('takes over a lock left by an earlier process that had the same or a reused pid', async () => {
+  const myNamespace = existsSync('/proc/self/ns/pid') ? readlinkSync('/proc/self/ns/pid') : null;
+
+  it.skipIf(onRealPostgres || !myNamespace)('takes over a lock whose owner is gone, even when its pid is alive again (a restart, a reboot)', async () => {
     const database = await createTestDatabase();
     const lockPath = path.join(database.dataDir, 'pglite.lock');
     try {
-      // A container restarted after kill -9 runs the service under the same pid; after a reboot another program may have it.
-      for (const stale of [`${process.pid}`, `${process.pid} 1`, '1 999999999999']) {
-        await fs.writeFile(lockPath, stale);
+      const stale = [
+        `${process.pid}`, // the earlier format, naming this very pid: a container restarted after kill -9
+        `${process.pid} 1 ${myNamespace}`, // this pid, started at another time
+        `1 999999999999 ${myNamespace}`, // a live pid of this namespace that another program started
+        `4194303 5 ${myNamespace}`, // a pid nobody has
+      ];
+      for (const lock of stale) {
+        await fs.writeFile(lockPath, lock);
         const handle = await createDb({ databaseUrl: null, dataDir: database.dataDir });
-        expect((await fs.readFile(lockPath, 'utf8')).split(' ')[0]).toBe(String(process.pid));
+        expect((await fs.readFile(lockPath, 'utf8')).split(' ')).toEqual([String(process.pid), expect.stringMatching(/^\d+$/), myNamespace]);
         await handle.close();
         await expect(fs.access(lockPath)).rejects.toThrow();
       }
@@ -201,4 +211,50 @@ describe('the embedded database belongs to one process at a time', () => {
       await database.drop();
     }
   });
+
+  it.skipIf(onRealPostgres || !myNamespace)('leaves a lock from another pid namespace alone while it is refreshed, and takes it once it is stale', async () => {
+    const database = await createTestDatabase();
+    const lockPath = path.join(database.dataDir, 'pglite.lock');
+    try {
+      // Another container on the same volume: its pid 1 says nothing here, only the lock's freshness does.
+      await fs.writeFile(lockPath, '1 12345 pid:[1]');
+      await expect(createDb({ databaseUrl: null, dataDir: database.dataDir })).rejects.toThrow(/is in use by process 1 \(its pid cannot be checked from here; its lock was refreshed \d+ s ago and is taken over once it is 30 s old\)/);
+      const old = new Date(Date.now() - LOCK_STALE_MS - 1000);
+      await fs.utimes(lockPath, old, old);
+      const handle = await createDb({ databaseUrl: null, dataDir: database.dataDir });
+      expect((await fs.readFile(lockPath, 'utf8')).split(' ')[0]).toBe(String(process.pid));
+      await handle.close();
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it.skipIf(onRealPostgres)('refuses while a running service holds the data directory, and opens once it has stopped', async () => {
+    const database = await createTestDatabase();
+    const service = await startServiceProcess({ DATA_DIR: database.dataDir, RUNBOOKS_DIR: SHIPPED_RUNBOOKS });
+    try {
+      await expect(createDb({ databaseUrl: null, dataDir: database.dataDir })).rejects.toThrow(`is in use by process ${service.child.pid}; stop it first`);
+      expect(await service.stop()).toBe(0);
+      const handle = await createDb({ databaseUrl: null, dataDir: database.dataDir });
+      await handle.close();
+    } finally {
+      await service.stop();
+      await database.drop();
+    }
+  }, 40_000);
+
+  it.skipIf(onRealPostgres)('refreshes its own lock while it holds it', async () => {
+    const database = await createTestDatabase();
+    const lockPath = path.join(database.dataDir, 'pglite.lock');
+    const handle = await createDb({ databaseUrl: null, dataDir: database.dataDir });
+    try {
+      const old = new Date(Date.now() - 60_000);
+      await fs.utimes(lockPath, old, old);
+      await new Promise((r) => setTimeout(r, LOCK_REFRESH_MS + 700));
+      expect(Date.now() - (await fs.stat(lockPath)).mtimeMs).toBeLessThan(LOCK_REFRESH_MS + 500);
+    } finally {
+      await handle.close();
+      await database.drop();
+    }
+  }, 15_000);
 });
