@@ -60,8 +60,17 @@ async function createWhole(file: string, text: string): Promise<boolean> {
     await fs.link(aside, file);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
+    // A file system without hard links: create it in place (a reader may then, rarely, see it before it is written).
+    try {
+      await fs.writeFile(file, text, { flag: 'wx' });
+      return true;
+    } catch (fallback) {
+      if ((fallback as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw fallback;
+    }
   } finally {
     await fs.rm(aside, { force: true });
   }
