@@ -21,10 +21,17 @@ export interface DbHandle {
 
 const INT8_OID = 20;
 
-/** int8 comes back as a JS number on both drivers (PGlite already does this); ids and counts stay far below 2^53. */
+/**
+ * int8 comes back as PGlite gives it: a JS number while it is exact (ids and counts stay far below 2^53), a bigint beyond
+ * that rather than a silently rounded number.
+ */
+const parseInt8 = (value: string): number | bigint => {
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : BigInt(value);
+};
 const pgTypes = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
+    if (oid === INT8_OID && format !== 'binary') return parseInt8;
     return pg.types.getTypeParser(oid, format as 'text');
   },
 } as pg.CustomTypesConfig;

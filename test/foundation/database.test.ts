@@ -60,6 +60,9 @@ describe('migrations', () => {
       // int8 comes back as a number on both drivers.
       const count = await handle.db.selectFrom('incidents').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
       expect(count.n).toBe(0);
+      // Past 2^53 both give a bigint, exact, instead of a rounded number; numeric stays a string on both.
+      const big = await sql<{ safe: unknown; big: unknown; num: unknown }>`select 9007199254740991::int8 as safe, 9007199254740993::int8 as big, 1.50::numeric as num`.execute(handle.db);
+      expect(big.rows[0]).toEqual({ safe: 9007199254740991, big: 9007199254740993n, num: '1.50' });
     } finally {
       await handle.close();
     }
