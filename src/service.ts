@@ -59,7 +59,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
-  const db = await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+  // A container restarted after a crash gets a new pid namespace and cannot check its old lock: it waits for it to go stale.
+  const db = await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, waitForUncheckableLock: true, onLockWait: (message) => logger.warn(message) });
   try {
     const applied = await migrateToLatest(db.db);
     if (applied.length) logger.info({ applied }, 'migrations applied');

@@ -36,7 +36,14 @@ const pgTypes = {
   },
 } as pg.CustomTypesConfig;
 
-export async function createDb(options: { databaseUrl: string | null; dataDir: string; poolSize?: number }): Promise<DbHandle> {
+export async function createDb(options: {
+  databaseUrl: string | null;
+  dataDir: string;
+  poolSize?: number;
+  /** The service waits out a lock it cannot check (another container's) until it is stale; commands refuse at once. */
+  waitForUncheckableLock?: boolean;
+  onLockWait?: (message: string) => void;
+}): Promise<DbHandle> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
@@ -54,7 +61,7 @@ export async function createDb(options: { databaseUrl: string | null; dataDir: s
   const { PGlite } = await import('@electric-sql/pglite');
   const dir = path.resolve(options.dataDir, 'pglite');
   await fs.mkdir(dir, { recursive: true });
-  const unlock = await lockDataDir(dir);
+  const unlock = await lockDataDir(dir, { waitForUncheckable: options.waitForUncheckableLock ?? false, onWait: options.onLockWait });
   try {
     const pglite = await PGlite.create(dir);
     const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });

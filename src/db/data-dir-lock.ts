@@ -20,11 +20,13 @@ const heldHere = new Set<string>();
  * - a lock of the earlier format (a pid only) is live while that pid is alive and is not ours.
  * The lock is created whole (written aside, then linked into place), so no one ever reads a half-written one.
  */
-export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
+export async function lockDataDir(dir: string, options: { waitForUncheckable?: boolean; onWait?: (message: string) => void } = {}): Promise<() => Promise<void>> {
   const lockPath = path.join(path.dirname(dir), 'pglite.lock');
   if (heldHere.has(lockPath)) throw inUse(dir, `this process (${process.pid})`);
   const mine = `${process.pid} ${processStartTime(process.pid) ?? '-'} ${pidNamespace() ?? '-'}`;
-  for (let attempt = 0; attempt < 2; attempt++) {
+  const waitUntil = Date.now() + (options.waitForUncheckable ? LOCK_STALE_MS + LOCK_REFRESH_MS : 0);
+  let waited = false;
+  for (let attempt = 0; attempt < 2; ) {
     if (await createWhole(lockPath, mine)) {
       heldHere.add(lockPath);
       const refresh = setInterval(() => {
@@ -40,12 +42,20 @@ export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
     }
     const holder = await readLock(lockPath);
     if (holder && stillHeld(holder)) {
+      // A lock that can only be judged by its age: wait while it may yet go stale (its owner refreshes it if alive).
+      if (holder.foreign && Date.now() < waitUntil) {
+        if (!waited) options.onWait?.(`the embedded database in ${dir} is locked by process ${holder.pid}, whose pid cannot be checked from here (another container?); waiting for its lock to go stale (${LOCK_STALE_MS / 1000} s without a refresh)`);
+        waited = true;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, Math.max(50, LOCK_STALE_MS - holder.ageMs))));
+        continue;
+      }
       const where = holder.foreign
         ? ` (its pid cannot be checked from here; its lock was refreshed ${Math.round(holder.ageMs / 1000)} s ago and is taken over once it is ${LOCK_STALE_MS / 1000} s old)`
         : '';
       throw inUse(dir, `process ${holder.pid}${where}`);
     }
     await fs.rm(lockPath, { force: true });
+    attempt++;
   }
   throw new Error(`could not lock the embedded database in ${dir}`);
 }

@@ -232,6 +232,26 @@ describe('the embedded database belongs to one process at a time', () => {
     }
   });
 
+  it.skipIf(onRealPostgres || !myNamespace)('the service waits, saying so, for such a lock to go stale instead of refusing to start', async () => {
+    const database = await createTestDatabase();
+    const lockPath = path.join(database.dataDir, 'pglite.lock');
+    try {
+      // A container restarted after a crash: its old lock names pid 1 of a namespace that is gone, refreshed until 28 s ago.
+      await fs.writeFile(lockPath, '1 12345 pid:[1]');
+      const refreshed = new Date(Date.now() - LOCK_STALE_MS + 2000);
+      await fs.utimes(lockPath, refreshed, refreshed);
+      const said: string[] = [];
+      const started = Date.now();
+      const handle = await createDb({ databaseUrl: null, dataDir: database.dataDir, waitForUncheckableLock: true, onLockWait: (m) => said.push(m) });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
+      expect(said).toEqual([expect.stringContaining('is locked by process 1, whose pid cannot be checked from here (another container?); waiting for its lock to go stale (30 s without a refresh)')]);
+      expect((await fs.readFile(lockPath, 'utf8')).split(' ')[0]).toBe(String(process.pid));
+      await handle.close();
+    } finally {
+      await database.drop();
+    }
+  }, 15_000);
+
   it.skipIf(onRealPostgres)('refuses while a running service holds the data directory, and opens once it has stopped', async () => {
     const database = await createTestDatabase();
     const service = await startServiceProcess({ DATA_DIR: database.dataDir, RUNBOOKS_DIR: SHIPPED_RUNBOOKS });
