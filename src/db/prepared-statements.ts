@@ -44,6 +44,10 @@ export function preparingPool(pool: pg.Pool): PostgresPool {
       const client = await pool.connect();
       if (!wrapped.has(client)) {
         wrapped.add(client);
+        // pg-pool listens for a client's 'error' only while it is idle. One checked out whose server goes away (a
+        // restart, pg_terminate_backend) emits 'error' too, and unheard that crashes the process; its query is rejected
+        // anyway, which is how the caller hears of it (503), and the pool drops the dead client when it is released.
+        client.on('error', () => {});
         const original = client.query.bind(client) as Query;
         (client as unknown as { query: Query }).query = (...args: unknown[]) => {
           const [text, values] = args;

@@ -19,7 +19,7 @@ import { routingFromCatalog } from '../../src/incidents/catalog-routing.js';
 import { createTestDatabase, onRealPostgres, type TestDatabase } from '../support/test-database.js';
 import { startServiceProcess } from '../support/service-process.js';
 import { createTestService, SHIPPED_RUNBOOKS } from '../support/test-service.js';
-import { wireBody } from '../support/webhook-payloads.js';
+import { alertmanagerAlert, wireBody } from '../support/webhook-payloads.js';
 
 /** The app alone, on a database the test controls (no migrations run, no background loops). */
 async function bareApp(db: Db) {
@@ -165,6 +165,72 @@ describe.runIf(onRealPostgres)('when PostgreSQL becomes unreachable', () => {
     } finally {
       await restore();
       await service.stop();
+    }
+  });
+
+  it('under load: every delivery answered 202 is stored, the rest get 503, and each is applied once when its sender retries', async () => {
+    const service = await createTestService(database);
+    try {
+      const { url } = await service.start();
+      const send = async (fingerprint: string) => {
+        const res = await fetch(`${url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: alertmanagerAlert({ monId: 'MON-005', fingerprint }) });
+        await res.arrayBuffer();
+        return res.status;
+      };
+      const count = async (table: 'alert_events' | 'alert_instances') =>
+        Number((await service.db.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      const before = { events: await count('alert_events'), instances: await count('alert_instances') };
+      const fingerprints = Array.from({ length: 400 }, (_, i) => `10ad${String(i).padStart(12, '0')}`);
+      const first = new Map<string, number>();
+      let next = 0;
+      const until = async (done: () => boolean) => {
+        while (!done()) await new Promise((r) => setTimeout(r, 2));
+      };
+      // Ten senders at once; PostgreSQL is cut off after the first hundred deliveries and back after the 250th.
+      const senders = Array.from({ length: 10 }, async () => {
+        while (next < fingerprints.length) {
+          const fingerprint = fingerprints[next++]!;
+          first.set(fingerprint, await send(fingerprint));
+        }
+      });
+      const fault = (async () => {
+        await until(() => next >= 100);
+        await cutOff();
+        await until(() => next >= 250);
+        await restore();
+      })();
+      await Promise.all([...senders, fault]);
+
+      const answers = [...first.values()];
+      expect(new Set(answers)).toEqual(new Set([202, 503]));
+      // What was answered 202 is stored, before any retry.
+      const stored = new Set((await service.db.db.selectFrom('alert_instances').select('fingerprint').execute()).map((r) => r.fingerprint));
+      const accepted = [...first].filter(([, status]) => status === 202).map(([fingerprint]) => fingerprint);
+      expect(accepted.filter((fingerprint) => !stored.has(fingerprint))).toEqual([]);
+      // The senders retry the rest, as monitoring tools do with a 503: each is applied once.
+      for (const [fingerprint, status] of first) if (status !== 202) expect(await send(fingerprint)).toBe(202);
+      expect(await count('alert_instances')).toBe(before.instances + fingerprints.length);
+      expect(await count('alert_events')).toBe(before.events + fingerprints.length);
+    } finally {
+      await restore();
+      await service.stop();
+    }
+  }, 60_000);
+
+  it('lives on when the server drops a connection the service has checked out: the statement fails, the pool recovers', async () => {
+    const handle = await createDb({ databaseUrl: database.url, dataDir: database.dataDir, poolSize: 2 });
+    try {
+      const failed = handle.db.transaction().execute(async (tx) => {
+        const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(tx);
+        await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
+        // The client hears of it between statements, while checked out: unheard, its 'error' event crashed the process.
+        await new Promise((r) => setTimeout(r, 300));
+        await sql`select 1`.execute(tx);
+      });
+      await expect(failed).rejects.toThrow();
+      expect((await sql<{ one: number }>`select 1 as one`.execute(handle.db)).rows[0]!.one).toBe(1);
+    } finally {
+      await handle.close();
     }
   });
 
