@@ -95,6 +95,14 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
   });
   const primaries = [...firstIndex.values()];
 
+  // Runbooks of every incident this batch may open are pinned first, all at once in hash order (see pinRunbooks), and
+  // before any incident is locked or stamped: pins, then incidents, always in that order. Pinned after the look-up below,
+  // a batch stamping an incident then waiting for another's pin deadlocked with that other batch inserting the incident
+  // (two replicas in a storm; each deadlock broken only after deadlock_timeout, until the answer's deadline passed).
+  // Runbooks already pinned cost nothing here (ON CONFLICT DO NOTHING on a committed row takes no lock).
+  const mayOpen = deliveries.flatMap((d) => d.alerts.filter((a) => isActive(a.status)).map((a) => ctx.routing.route(a.monId).runbook));
+  await pinRunbooks(tx, mayOpen.filter((r) => r != null), ctx.now);
+
   // One statement: which deliveries the inbox already has, and the open incidents of the others' groups, locked in key
   // order (so two replicas touching the same incidents never deadlock) and stamped with this batch's time.
   // Inbox and instance look-ups are LATERAL … LIMIT 1 (at most one row by their unique keys) so each key is an index
@@ -178,10 +186,6 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
       groups.get(incident.group_key)!.incident = incident;
       stamped.add(incident.id);
     }
-
-    // Runbooks of every incident this batch may open are pinned first, all at once (see pinRunbooks).
-    const opening = keys.map((k) => groups.get(k)!).filter((g) => !g.incident && g.route.runbook && g.alerts.some((a) => isActive(a.alert.status)));
-    await pinRunbooks(tx, opening.map((g) => g.route.runbook!), ctx.now);
 
     for (const key of keys) {
       const group = groups.get(key)!;
