@@ -42,9 +42,9 @@ export function webhookSecrets(config: Config): WebhookSecrets {
   return config.webhooks;
 }
 
-/** The whole HTTP surface; never listens (main.ts and the tests do). */
 const LOOKS_LIKE_A_WEBHOOK = new RegExp(`webhook|${SOURCES.join('|')}`, 'i');
 
+/** The whole HTTP surface; never listens (main.ts and the tests do). */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -75,11 +75,12 @@ export function createApp(deps: AppDeps): Express {
   app.use('/static', staticAssets());
   app.use(responderAuth(deps.config).middleware);
   app.use('/api', jsonApiWrites({ publicUrl: deps.config.publicUrl }));
+  // Every /api request passes here, so the routers mounted after it see the parsed, checked body too.
   app.use('/api', express.json({ limit: '1mb', strict: false }), storableBody(), incidentsApi({ db: deps.db, clock: deps.clock }));
   app.use('/api', drillsApi({ db: deps.db, clock: deps.clock, catalog: deps.catalog, timeZone: deps.config.report.timeZone }));
   app.use('/api', reportsApi({ db: deps.db, clock: deps.clock, catalog: deps.catalog, options: { timeZone: deps.config.report.timeZone, staleAfterDays: deps.config.staleAfterDays } }));
 
-  app.use('/api', express.json({ limit: '1mb', strict: false }), storableBody(), stepsApi({ db: deps.db, clock: deps.clock }), runbooksApi({ db: deps.db, clock: deps.clock, config: deps.config, catalog: deps.catalog }));
+  app.use('/api', stepsApi({ db: deps.db, clock: deps.clock }), runbooksApi({ db: deps.db, clock: deps.clock, config: deps.config, catalog: deps.catalog }));
   // HTML pages: form bodies and their CSRF check, then the pages (drill and report pages mount after pageForms too).
   app.use(pageForms({ renderer, logger: deps.logger, publicUrl: deps.config.publicUrl }));
   app.use(responderPages({ db: deps.db, clock: deps.clock, config: deps.config, catalog: deps.catalog, routing: deps.routing, renderer, logger: deps.logger }));

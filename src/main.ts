@@ -1,6 +1,13 @@
 import { loadConfig, ConfigError } from './config.js';
 import { createService, StartRefused } from './service.js';
 
+/** Listen errors that a setting causes, in the words that say which setting to change. */
+const listenProblems = (host: string, port: number): Record<string, string> => ({
+  EADDRINUSE: `PORT: ${host}:${port} is already in use by another process; stop it or choose another PORT`,
+  EACCES: `PORT: not allowed to listen on ${host}:${port} (ports below 1024 need privileges); choose a PORT above 1023`,
+  EADDRNOTAVAIL: `HOST: ${host} is not an address of this machine`,
+});
+
 /** `runbook-router serve`: config, database, migrations, listen, background loops, graceful shutdown on SIGTERM/SIGINT. */
 export async function serve(env: Record<string, string | undefined>, err: (line: string) => void): Promise<number> {
   let service;
@@ -25,12 +32,10 @@ export async function serve(env: Record<string, string | undefined>, err: (line:
     // Closing the database releases the embedded data directory's lock, so the next start is not refused.
     await service.stop().catch(() => {});
     const { code } = error as NodeJS.ErrnoException;
-    const where = `${service.config.host}:${service.config.port}`;
-    if (code === 'EADDRINUSE') err(`PORT: ${where} is already in use by another process; stop it or choose another PORT`);
-    else if (code === 'EACCES') err(`PORT: not allowed to listen on ${where} (ports below 1024 need privileges); choose a PORT above 1023`);
-    else if (code === 'EADDRNOTAVAIL') err(`HOST: ${service.config.host} is not an address of this machine`);
-    else err(`could not listen on ${where}: ${(error as Error).message}`);
-    return code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL' ? 2 : 1;
+    const { host, port } = service.config;
+    const settingProblem = code ? listenProblems(host, port)[code] : undefined;
+    err(settingProblem ?? `could not listen on ${host}:${port}: ${(error as Error).message}`);
+    return settingProblem ? 2 : 1;
   }
 
   const reload = async () => {

@@ -89,7 +89,6 @@ async function createWhole(file: string, text: string): Promise<boolean> {
 interface Holder {
   pid: number;
   started: string | null;
-  namespace: string | null;
   legacy: boolean;
   ageMs: number;
   /** Its pid means nothing here (another pid namespace, or no /proc to tell). */
@@ -102,14 +101,12 @@ async function readLock(lockPath: string): Promise<Holder | null> {
   const [pid, started, namespace] = text.trim().split(/\s+/);
   const legacy = started === undefined;
   const ns = namespace && namespace !== '-' ? namespace : null;
-  const mineNs = pidNamespace();
   return {
     pid: Number(pid),
     started: started && started !== '-' ? started : null,
-    namespace: ns,
     legacy,
     ageMs: Date.now() - stat.mtimeMs,
-    foreign: !legacy && !(ns !== null && ns === mineNs),
+    foreign: !legacy && (ns === null || ns !== pidNamespace()),
   };
 }
 

@@ -259,10 +259,18 @@ describe('the embedded database belongs to one process at a time', () => {
 
   const myNamespace = existsSync('/proc/self/ns/pid') ? readlinkSync('/proc/self/ns/pid') : null;
 
-  it.skipIf(onRealPostgres || !myNamespace)('takes over a lock whose owner is gone, even when its pid is alive again (a restart, a reboot)', async () => {
+  /** A fresh embedded data directory and where its lock file goes, dropped afterwards. */
+  async function withDataDir(run: (dataDir: string, lockPath: string) => Promise<void>): Promise<void> {
     const database = await createTestDatabase();
-    const lockPath = path.join(database.dataDir, 'pglite.lock');
     try {
+      await run(database.dataDir, path.join(database.dataDir, 'pglite.lock'));
+    } finally {
+      await database.drop();
+    }
+  }
+
+  it.skipIf(onRealPostgres || !myNamespace)('takes over a lock whose owner is gone, even when its pid is alive again (a restart, a reboot)', async () => {
+    await withDataDir(async (dataDir, lockPath) => {
       const stale = [
         `${process.pid}`, // the earlier format, naming this very pid: a container restarted after kill -9
         `${process.pid} 1 ${myNamespace}`, // this pid, started at another time
@@ -271,51 +279,41 @@ describe('the embedded database belongs to one process at a time', () => {
       ];
       for (const lock of stale) {
         await fs.writeFile(lockPath, lock);
-        const handle = await createDb({ databaseUrl: null, dataDir: database.dataDir });
+        const handle = await createDb({ databaseUrl: null, dataDir });
         expect((await fs.readFile(lockPath, 'utf8')).split(' ')).toEqual([String(process.pid), expect.stringMatching(/^\d+$/), myNamespace]);
         await handle.close();
         await expect(fs.access(lockPath)).rejects.toThrow();
       }
-    } finally {
-      await database.drop();
-    }
+    });
   });
 
   it.skipIf(onRealPostgres || !myNamespace)('leaves a lock from another pid namespace alone while it is refreshed, and takes it once it is stale', async () => {
-    const database = await createTestDatabase();
-    const lockPath = path.join(database.dataDir, 'pglite.lock');
-    try {
+    await withDataDir(async (dataDir, lockPath) => {
       // Another container on the same volume: its pid 1 says nothing here, only the lock's freshness does.
       await fs.writeFile(lockPath, '1 12345 pid:[1]');
-      await expect(createDb({ databaseUrl: null, dataDir: database.dataDir })).rejects.toThrow(/is in use by process 1 \(its pid cannot be checked from here; its lock was refreshed \d+ s ago and is taken over once it is 30 s old\)/);
+      await expect(createDb({ databaseUrl: null, dataDir })).rejects.toThrow(/is in use by process 1 \(its pid cannot be checked from here; its lock was refreshed \d+ s ago and is taken over once it is 30 s old\)/);
       const old = new Date(Date.now() - LOCK_STALE_MS - 1000);
       await fs.utimes(lockPath, old, old);
-      const handle = await createDb({ databaseUrl: null, dataDir: database.dataDir });
+      const handle = await createDb({ databaseUrl: null, dataDir });
       expect((await fs.readFile(lockPath, 'utf8')).split(' ')[0]).toBe(String(process.pid));
       await handle.close();
-    } finally {
-      await database.drop();
-    }
+    });
   });
 
   it.skipIf(onRealPostgres || !myNamespace)('the service waits, saying so, for such a lock to go stale instead of refusing to start', async () => {
-    const database = await createTestDatabase();
-    const lockPath = path.join(database.dataDir, 'pglite.lock');
-    try {
+    await withDataDir(async (dataDir, lockPath) => {
       // A container restarted after a crash: its old lock names pid 1 of a namespace that is gone, refreshed until 28 s ago.
       await fs.writeFile(lockPath, '1 12345 pid:[1]');
       const refreshed = new Date(Date.now() - LOCK_STALE_MS + 2000);
       await fs.utimes(lockPath, refreshed, refreshed);
       const said: string[] = [];
       const started = Date.now();
-      const handle = await createDb({ databaseUrl: null, dataDir: database.dataDir, waitForUncheckableLock: true, onLockWait: (m) => said.push(m) });
+      const handle = await createDb({ databaseUrl: null, dataDir, waitForUncheckableLock: true, onLockWait: (m) => said.push(m) });
       expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
       expect(said).toEqual([expect.stringContaining('is locked by process 1, whose pid cannot be checked from here (another container?); waiting for its lock to go stale (30 s without a refresh)')]);
       expect((await fs.readFile(lockPath, 'utf8')).split(' ')[0]).toBe(String(process.pid));
       await handle.close();
-    } finally {
-      await database.drop();
-    }
+    });
   }, 15_000);
 
   it.skipIf(onRealPostgres)('refuses while a running service holds the data directory, and opens once it has stopped', async () => {
