@@ -157,6 +157,9 @@ export async function createService(config: Config, options: ServiceOptions = {}
             for (const lag of r.lagsMs) metrics.timerLag.observe(Math.max(0, lag) / 1000);
             for (const severity of r.severities) metrics.escalationsFired.inc({ severity });
             if (r.fired) outboxLoop?.wake();
+            if (r.lockedOut?.length) {
+              logger.warn({ incidents: r.lockedOut }, 'escalation due but its incident stayed locked by another transaction for over 1s; trying again next round');
+            }
             return r.lagsMs.length >= ESCALATION_BATCH;
           },
           logger,
