@@ -1,4 +1,4 @@
-import type { LoadScenario, Measurement, Target } from './scenarios.js';
+import { pct, type LoadScenario, type Measurement, type Target } from './scenarios.js';
 
 export interface RunInfo {
   command: string;
@@ -40,9 +40,15 @@ export function resultsTable(ms: Measurement[]): string {
       continue;
     }
     const r = m.result;
+    const during = m.escalationsDuringLoad;
     rows.push(
       `| ${m.scenario} | ${TARGET_LABEL[m.target]} | ${m.load} | ${f0(alertsPerS(m))}${m.alertsPerRequest > 1 && r ? ` (${f0(r.rate)} req/s)` : ''} | ${f1(r?.p50)} | ${f1(r?.p99)} | ${f1(r?.max)} | ${r ? r.errors : '–'} | ${f0(m.peakRssMb)} | ${f1(m.cpuUsPerAlert)} | ${f1(m.pgCpuUsPerAlert)} | ${f1(m.genCpuUsPerRequest)} |`,
     );
+    if (during?.length) {
+      rows.push(
+        `| timers (during the storm) | ${TARGET_LABEL[m.target]} | the stormed incident's escalation due ${during.length} times, one after another | – | notified ${f0(pct(during, 50))} | notified ${Math.max(...during) === Infinity ? '> 10,000' : f0(Math.max(...during))} (max) | – | ${during.filter((l) => !Number.isFinite(l)).length} | – | – | – | – |`,
+      );
+    }
   }
   return rows.join('\n');
 }

@@ -35,6 +35,8 @@ export interface Measurement {
   alertsPerRequest: number;
   result?: LoadResult;
   timers?: TimerResult;
+  /** The storm on PostgreSQL: due → level-two notification received, ms, each time the stormed incident's escalation was made due. */
+  escalationsDuringLoad?: number[];
   peakRssMb: number | null;
   /** CPU of the process under test per alert (or page, or notification), µs, over the measured phase. */
   cpuUsPerAlert: number | null;
@@ -67,7 +69,7 @@ export function durations(o: Pick<BenchOptions, 'quick'>) {
   return o.quick ? { warmS: 0.4, runS: 1 } : { warmS: 2, runS: 10 };
 }
 
-function pct(values: number[], p: number): number {
+export function pct(values: number[], p: number): number {
   if (!values.length) return 0;
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
@@ -171,10 +173,12 @@ function loadPhase(o: BenchOptions, kind: DbKind, name: LoadScenario): Phase {
   const { warmS, runS } = durations(o);
   return {
     name,
-    async run(svc, _db, base, expect) {
+    async run(svc, db, base, expect) {
       // Warm-up (JIT, pool, the first incidents), then the measured run; both are counted in the database checks.
       const warm = await closedLoop(svc.url, plan.spec, { connections: Math.min(plan.connections || 50, 50), durationS: warmS, expect: 202, offset: base });
+      const during = name === 'storm' && kind === 'postgres' ? escalationsDuringStorm(db, o.sink, Date.now() + runS * 1000) : null;
       const m = await measured(svc.pid, kind === 'postgres', () => runPlan(svc.url, plan, base + 50_000_000, runS, warmS));
+      const lags = await during;
       const answered = warm.ok + m.result.ok;
       expect.delivered += answered;
       if (name === 'storm') {
@@ -193,10 +197,50 @@ function loadPhase(o: BenchOptions, kind: DbKind, name: LoadScenario): Phase {
         cpuUsPerAlert: perAlertUs(m.cpuS, m.result, plan.alertsPerRequest),
         pgCpuUsPerAlert: kind === 'postgres' ? perAlertUs(m.pgCpuS, m.result, plan.alertsPerRequest) : null,
         genCpuUsPerRequest: genUs(m.genCpuS, m.result),
-        problems: [...loadProblems(warm, `${name} warm-up`), ...loadProblems(m.result, name)],
+        problems: [
+          ...loadProblems(warm, `${name} warm-up`),
+          ...loadProblems(m.result, name),
+          ...(lags?.some((l) => !Number.isFinite(l)) ? [`storm: the stormed incident's escalation was not notified within 10 s of falling due`] : []),
+        ],
+        ...(lags?.length ? { escalationsDuringLoad: lags } : {}),
       };
     },
   };
+}
+
+/**
+ * While the storm runs, makes the stormed incident's escalation due (from another connection, as time would), waits
+ * for the sink to get its level-two page, and again, until the run ends: the incident whose row lock receive batches
+ * hold back to back. Returns due → notification received, ms (Infinity when none came within 10 s).
+ */
+async function escalationsDuringStorm(db: BenchDatabase, sink: Sink, endAt: number): Promise<number[]> {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  return withDb(db, async (h) => {
+    const lags: number[] = [];
+    await sleep(1000);
+    while (Date.now() < endAt - 1500) {
+      const { rows } = await sql<{ id: number | string; due: Date }>`
+        update incidents set next_escalation_at = clock_timestamp() where mon_id = ${MON_IDS[0]!} and status = 'triggered'
+        returning id, next_escalation_at as due`.execute(h.db);
+      const row = rows[0];
+      if (!row) break;
+      const id = Number(row.id);
+      const due = row.due.getTime();
+      let notified = Infinity;
+      for (const giveUp = Date.now() + 10_000; Date.now() < giveUp; await sleep(10)) {
+        const page = sink.received().find((r) => r.path === '/level-two' && r.incidentId === id && r.at >= due);
+        if (page) {
+          notified = page.at - due;
+          break;
+        }
+      }
+      lags.push(notified);
+      if (!Number.isFinite(notified)) break;
+      // A random pause, so the due times fall anywhere in the escalation tick's period.
+      await sleep(50 + Math.random() * 1000);
+    }
+    return lags;
+  });
 }
 
 /** The incident page's target rate: the open loop `page-open` offers it, as responders' browsers would, whatever the answers. */
