@@ -10,7 +10,7 @@ import { assertSafeListen } from './local-mode.js';
 import { createDb, type DbHandle } from './db/create-db.js';
 import { migrateToLatest } from './db/migrate.js';
 import { routingFromCatalog } from './incidents/catalog-routing.js';
-import { runEscalationTick } from './incidents/escalation-tick.js';
+import { ESCALATION_LOCK_WAIT_MS, runEscalationTick } from './incidents/escalation-tick.js';
 import { createIngestBatcher } from './incidents/ingest-batcher.js';
 import { outboxBacklog, runOutboxTick } from './incidents/outbox.js';
 import { receiveBatch } from './incidents/receive.js';
@@ -153,14 +153,18 @@ export async function createService(config: Config, options: ServiceOptions = {}
           'escalation',
           config.escalationTickMs,
           async () => {
-            const r = await runEscalationTick(db.db, { routing: routing(), now: clock.now(), publicUrl: config.publicUrl, limit: ESCALATION_BATCH });
+            const r = await runEscalationTick(db.db, { routing: routing(), now: clock.now(), clock: () => clock.now(), publicUrl: config.publicUrl, limit: ESCALATION_BATCH });
             for (const lag of r.lagsMs) metrics.timerLag.observe(Math.max(0, lag) / 1000);
             for (const severity of r.severities) metrics.escalationsFired.inc({ severity });
             if (r.fired) outboxLoop?.wake();
             if (r.lockedOut?.length) {
-              logger.warn({ incidents: r.lockedOut }, 'escalation due but its incident stayed locked by another transaction for over 1s; trying again next round');
+              logger.warn(
+                { incidents: r.lockedOut },
+                `escalations due but not fired: another transaction or replica held a lock they need (most likely the incident's row) past ${ESCALATION_LOCK_WAIT_MS} ms; trying again next round`,
+              );
             }
-            return r.lagsMs.length >= ESCALATION_BATCH;
+            if (r.error) logger.warn({ err: r.error }, 'escalations still due after the first pass could not be fired; trying again next round');
+            return r.full;
           },
           logger,
         );

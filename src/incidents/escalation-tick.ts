@@ -7,11 +7,15 @@ import { escalate, type IncidentState, type TimelineEntry } from './transitions.
 
 export interface EscalationTickResult {
   fired: number;
-  /** How late each claimed deadline was, in ms (now − due time). */
+  /** How late each claimed deadline was, in ms (the time it was fired − due time). */
   lagsMs: number[];
   severities: string[];
-  /** Due incidents whose row lock another transaction held past `lockWaitMs`: not fired this round. */
+  /** The first pass claimed its limit: more may be due, so run another round at once. */
+  full: boolean;
+  /** Due incidents whose lock another transaction held past the wait: not fired this round, tried again next round. */
   lockedOut?: number[];
+  /** The second pass stopped on this error; what was fired before it is committed and counted above. */
+  error?: unknown;
 }
 
 const DRILL_WITHIN_MS = 7 * 86_400_000;
@@ -27,15 +31,20 @@ interface NotificationRow {
 
 export interface EscalationTickDeps {
   routing: Routing;
+  /** The round's time: what is due by then is fired. */
   now: Date;
+  /** The time after waiting for a lock, for what the second pass fires; `now` unless given. */
+  clock?: () => Date;
   publicUrl: string;
   /** Escalations claimed per round (and at most this many waited for). */
   limit?: number;
-  /** How long the second pass waits for an incident another transaction has locked; 1 s unless given. */
+  /** How long the second pass may wait for locks, in all; ESCALATION_LOCK_WAIT_MS unless given. */
   lockWaitMs?: number;
 }
 
-/** PostgreSQL's lock_not_available: lock_timeout passed while waiting for a row lock. */
+export const ESCALATION_LOCK_WAIT_MS = 1000;
+
+/** PostgreSQL's lock_not_available: lock_timeout passed while waiting for a lock. */
 const LOCK_NOT_AVAILABLE = '55P03';
 
 /**
@@ -47,32 +56,40 @@ const LOCK_NOT_AVAILABLE = '55P03';
  * SKIP LOCKED also skips an incident that a receive batch has locked, and in an alert storm on that incident batches
  * hold its lock back to back: measured at 200 connections, an escalation due on the stormed incident was skipped by one
  * tick in two, and more replicas or a larger storm would skip it for good, on the very incident that is burning. So
- * whatever is still due once the claimed ones are committed is taken a second time, one incident per transaction, by
- * waiting for its lock (in group-key order, as every receive batch locks, so this never deadlocks with them) at most
- * `lockWaitMs`; PostgreSQL re-checks the row once the lock is granted, so one another replica fired meanwhile is left
- * alone. An incident whose lock is held longer than that (a stuck transaction) is reported in `lockedOut` and tried again
- * next round, and the others are not held up behind it.
+ * whatever is still due once the claimed ones are committed is taken a second time, one incident per transaction,
+ * waiting for its lock. Each of those transactions waits for nothing else while it holds no lock, so it cannot deadlock;
+ * PostgreSQL re-checks the row once the lock is granted, so an incident another replica fired meanwhile is left alone.
+ * The waits share one budget, `lockWaitMs` in all, so a stuck transaction holding many incidents cannot hold up the
+ * round (and the escalations falling due meanwhile); once it is spent, the rest are only tried without waiting. An
+ * incident whose lock could not be had is reported in `lockedOut` and tried again next round.
  */
 export async function runEscalationTick(db: Db, deps: EscalationTickDeps): Promise<EscalationTickResult> {
   const limit = deps.limit ?? 200;
-  const result = await db.transaction().execute((tx) => fireDue(tx, deps, limit, null));
-  if (result.lagsMs.length >= limit) return result;
+  const first = await db.transaction().execute((tx) => fireDue(tx, deps, limit, null));
+  const result: EscalationTickResult = { ...first, full: first.lagsMs.length >= limit };
+  if (result.full) return result;
 
   const { rows: stillDue } = await sql<{ id: number }>`
     select id from incidents where status = 'triggered' and next_escalation_at <= ${deps.now}::timestamptz
-    order by group_key limit ${limit}`.execute(db);
+    order by next_escalation_at limit ${limit}`.execute(db);
+  // A budget in real time, not the round's time: it bounds how long this round keeps the next one waiting.
+  const giveUpAt = performance.now() + (deps.lockWaitMs ?? ESCALATION_LOCK_WAIT_MS);
   for (const { id } of stillDue) {
     try {
       const waited = await db.transaction().execute(async (tx) => {
-        await sql`select set_config('lock_timeout', ${`${Math.max(1, Math.round(deps.lockWaitMs ?? 1000))}ms`}, true)`.execute(tx);
+        const waitMs = Math.max(1, Math.round(giveUpAt - performance.now()));
+        await sql`select set_config('lock_timeout', ${`${waitMs}ms`}, true)`.execute(tx);
         return fireDue(tx, deps, 1, id);
       });
       result.fired += waited.fired;
       result.lagsMs.push(...waited.lagsMs);
       result.severities.push(...waited.severities);
     } catch (error) {
-      if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw error;
-      (result.lockedOut ??= []).push(id);
+      if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) {
+        result.error = error;
+        break;
+      }
+      (result.lockedOut ??= []).push(Number(id));
     }
   }
   return result;
@@ -81,14 +98,15 @@ export async function runEscalationTick(db: Db, deps: EscalationTickDeps): Promi
 /**
  * Fires what is due: the first `limit` unlocked due incidents, or (waiting for its lock) the one incident `waitFor`.
  */
-async function fireDue(tx: Tx, deps: EscalationTickDeps, limit: number, waitFor: number | null): Promise<EscalationTickResult> {
-  const { now } = deps;
-  const claim = tx.selectFrom('incidents').selectAll().where('status', '=', 'triggered').where('next_escalation_at', '<=', now);
+async function fireDue(tx: Tx, deps: EscalationTickDeps, limit: number, waitFor: number | null): Promise<Omit<EscalationTickResult, 'full'>> {
+  const claim = tx.selectFrom('incidents').selectAll().where('status', '=', 'triggered').where('next_escalation_at', '<=', deps.now);
   const due =
     waitFor === null
       ? await claim.orderBy('next_escalation_at').limit(limit).forUpdate().skipLocked().execute()
       : await claim.where('id', '=', waitFor).forUpdate().execute();
-  const result: EscalationTickResult = { fired: 0, lagsMs: [], severities: [] };
+  // Fired after waiting for a lock, it is fired at the time it was had: its timeline, its next deadline and its lag say so.
+  const now = waitFor === null ? deps.now : (deps.clock?.() ?? deps.now);
+  const result: Omit<EscalationTickResult, 'full'> = { fired: 0, lagsMs: [], severities: [] };
   const states: { id: number; state: IncidentState }[] = [];
   const timeline: TimelineRow[] = [];
   const notifications: NotificationRow[] = [];
