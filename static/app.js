@@ -88,7 +88,9 @@
 
   // Drafts: every checkbox on a page submits a form, so ticking one (or acknowledging, or the reload after an escalation
   // deadline) navigates away and would throw away a half-typed note or a drill's gaps. Each text field's draft is kept
-  // in this tab's sessionStorage (per page and field) until its own form is submitted, and put back on the next load.
+  // in this tab's sessionStorage (per page and field) and put back on the next load. Submitting its own form marks it
+  // sent; it is dropped only when the next page is not an error page (a refused form — too long, the database down —
+  // keeps it for the next try).
   var DRAFT_FIELDS = 'form[method="post"] textarea[name], form[method="post"] input[type="text"][name]';
   function draftKey(field) {
     return 'rr-draft:' + window.location.pathname + ':' + (field.form.getAttribute('action') || '') + ':' + field.name;
@@ -113,13 +115,32 @@
           } catch (e) { /* full or refused */ }
         });
         field.form.addEventListener('submit', function () {
-          try { store.removeItem(key); } catch (e) { /* refused */ }
+          try { if (store.getItem(key)) store.setItem(SENT + key, '1'); } catch (e) { /* refused */ }
         });
       })(fields[i]);
     }
   }
 
+  var SENT = 'rr-draft-sent:';
+  function settleSentDrafts() {
+    var store = storage();
+    if (!store) return;
+    var refused = !!document.querySelector('.error-card');
+    try {
+      var sent = [];
+      for (var i = 0; i < store.length; i++) {
+        var k = store.key(i);
+        if (k && k.indexOf(SENT) === 0) sent.push(k);
+      }
+      for (var j = 0; j < sent.length; j++) {
+        store.removeItem(sent[j]);
+        if (!refused) store.removeItem(sent[j].slice(SENT.length));
+      }
+    } catch (e) { /* refused */ }
+  }
+
   function start() {
+    settleSentDrafts();
     keepDrafts();
     tick();
   }

@@ -37,6 +37,14 @@ function safeBack(req: Request): string {
   return match ? `/${match[1]}` : '/';
 }
 
+/** The list a page belongs to. */
+function areaOf(req: Request): { href: string; label: string } {
+  if (/^\/drills(?:\/|$)/.test(req.path)) return { href: '/drills', label: 'All drills' };
+  if (/^\/runbooks(?:\/|$)/.test(req.path)) return { href: '/runbooks', label: 'All runbooks' };
+  if (/^\/reports(?:\/|$)/.test(req.path)) return { href: '/reports', label: 'All reports' };
+  return { href: '/', label: 'Open incidents' };
+}
+
 /** Errors from page routes become an HTML page; JSON is for /api. */
 export function pageErrors(renderer: Renderer, logger: Logger): ErrorRequestHandler {
   return (error, req, res, next) => {
@@ -46,9 +54,11 @@ export function pageErrors(renderer: Renderer, logger: Logger): ErrorRequestHand
       return errorPage(renderer, res, 400, 'Bad request', `The form was not understood (${issues}). Nothing was changed.`, { href: safeBack(req), label: 'Back' });
     }
     if (error instanceof HttpError) {
-      const title = error.status === 404 ? 'Not found' : error.status === 409 ? 'Not yet' : 'Request refused';
+      const title = error.status === 404 ? 'Not found' : error.status === 409 ? 'Cannot do that now' : 'Request refused';
       const message = error.status === 404 ? `${capitalise(error.message)}.` : `${capitalise(error.message)}. Nothing was changed.`;
-      return errorPage(renderer, res, error.status, title, message, { href: safeBack(req), label: 'Back' });
+      // A missing incident or drill has no page to go back to: its list instead.
+      const back = error.status === 404 ? areaOf(req) : { href: safeBack(req), label: 'Back' };
+      return errorPage(renderer, res, error.status, title, message, back);
     }
     if (isTransientDbError(error)) {
       logger.warn({ err: error, url: req.originalUrl }, 'database unavailable');

@@ -96,8 +96,10 @@ async function lockSubject(tx: Tx, subject: StepSubject): Promise<void> {
     if (!(await lockIncident(tx, subject.incidentId))) throw notFound(`incident ${subject.incidentId}`);
     return;
   }
-  const drill = await tx.selectFrom('drills').select('id').where('id', '=', subject.drillId).forUpdate().executeTakeFirst();
+  const drill = await tx.selectFrom('drills').select(['id', 'status']).where('id', '=', subject.drillId).forUpdate().executeTakeFirst();
   if (!drill) throw notFound(`drill ${subject.drillId}`);
+  // Checked again under the lock: a drill completed or cancelled while this tick waited for it is a record now.
+  if (drill.status !== 'running') throw new HttpError(409, `drill ${subject.drillId} is ${drill.status}`);
 }
 
 /**

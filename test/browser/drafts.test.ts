@@ -1,6 +1,6 @@
 // Half-typed text survives the page's own navigations. Every checkbox is its own form, so a responder who types half a
 // note (or a drill's gaps), then ticks a step, gets a fresh page: the script keeps the draft in the tab and puts it back,
-// and forgets it once its own form is sent.
+// and forgets it once its own form has been sent and accepted.
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/service.js';
@@ -59,6 +59,29 @@ describe('drafts in chromium', () => {
     const other = await context.newPage();
     await other.goto(`${baseUrl}/incidents/${id}`);
     expect(await other.locator('#note-text').inputValue()).toBe('');
+    await context.close();
+  });
+
+  it('a note the server refuses stays a draft for the next try', async () => {
+    const id = await fire('d4af7000000000002');
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/incidents/${id}`);
+    await page.locator('#note-text').fill('failover done at 03:12; replica lag back under 1s');
+    // The form token's cookie is gone (expired, cleared): the post is refused with an error page.
+    await context.clearCookies({ name: 'rr_csrf' });
+    await page.getByRole('button', { name: 'Add note', exact: true }).click();
+    await page.locator('.error-card').waitFor();
+    expect(await page.locator('.error-card h1').textContent()).toBe('Form refused');
+    await page.getByRole('link', { name: 'Reload the page' }).click();
+    await page.waitForURL(new RegExp(`/incidents/${id}$`));
+    expect(await page.locator('#note-text').inputValue()).toBe('failover done at 03:12; replica lag back under 1s');
+
+    await page.getByRole('button', { name: 'Add note', exact: true }).click();
+    await page.waitForURL(/#timeline$/);
+    expect(await page.locator('#note-text').inputValue()).toBe('');
+    await page.reload();
+    expect(await page.locator('#note-text').inputValue()).toBe('');
     await context.close();
   });
 

@@ -76,6 +76,10 @@ describe('drill pages', () => {
     expect(page).toContain('Outcome: <span class="flag flag-ok">Passed</span>');
     expect(page).not.toContain(`action="/drills/${id}/steps/`);
     expect(page).toMatch(/Runbook last tested<\/dt><dd>2026-11-24 <span class="muted">· passed drill<\/span><\/dd>/);
+    // The outcome sent again (a resubmitted form): refused, and the page says what is in the way.
+    const again = await post(`/drills/${id}/complete`, { outcome: 'passed', gaps: '' }, '/drills', 409);
+    expect(again.text).toContain('<h1>Cannot do that now</h1>');
+    expect(again.text).toContain(`Drill ${id} is completed. Nothing was changed.`);
   });
 
   it('shows the passed drill on the catalog page: the stale runbook is fresh', async () => {

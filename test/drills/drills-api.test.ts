@@ -115,3 +115,31 @@ describe('a passed drill makes a stale runbook fresh', () => {
     expect(after.findings.map((f: { rule: string }) => f.rule)).toContain('stale');
   });
 });
+
+// A tick that waited for the drill's lock while the drill was completed must not change the record: needs a second
+// connection holding the lock, so the real server.
+describe.runIf(process.env.DATABASE_URL)('a drill completed while a tick waits for it', () => {
+  it('refuses the tick 409 once it gets the lock, and the completed drill keeps its boxes as they were', async () => {
+    const id = (await api().post('/api/drills').send({ runbookId: 'RUN-003' }).expect(201)).body.id as number;
+    await api().post(`/api/drills/${id}/checks`).send({ key: 'step-1', checked: true }).expect(200);
+    const pg = (await import('pg')).default;
+    const other = new pg.Client({ connectionString: database.url! });
+    await other.connect();
+    try {
+      await other.query('begin');
+      await other.query('select id from drills where id = $1 for update', [id]);
+      // The tick reads the drill as running, then waits for its lock.
+      const tick = api().post(`/api/drills/${id}/checks`).send({ key: 'step-2', checked: true }).then((r) => r);
+      await new Promise((r) => setTimeout(r, 300));
+      await other.query(`update drills set status = 'completed', outcome = 'passed', completed_at = now() where id = $1`, [id]);
+      await other.query('commit');
+      const answer = await tick;
+      expect(answer.status).toBe(409);
+      expect(answer.body.error).toBe(`drill ${id} is completed`);
+    } finally {
+      await other.end();
+    }
+    const checks = (await api().get(`/api/drills/${id}`).expect(200)).body.checks as { key: string; checked: boolean }[];
+    expect(checks.filter((c) => c.checked).map((c) => c.key)).toEqual(['step-1']);
+  });
+});

@@ -140,9 +140,11 @@ describe('GET / and GET /incidents/:id', () => {
     await request(service.app).get('/static/nope.js').expect(404);
   });
 
-  it('answers 404 with an HTML page for an unknown incident', async () => {
+  it('answers 404 with an HTML page for an unknown incident, whose way back is the list, not the missing page', async () => {
     const res = await request(service.app).get('/incidents/999999').set(html).expect(404);
     expect(res.text).toContain('Incident 999999 not found');
+    expect(res.text).toContain('<a class="btn" href="/">Open incidents</a>');
+    expect(res.text).not.toContain('href="/incidents/999999"');
   });
 });
 
@@ -238,6 +240,25 @@ describe('forms record who and when, and refuse requests without a valid CSRF to
     const page = (await agent.get(`/incidents/${incidentId}`).set(html)).text;
     expect(page).toContain('Killed pid 4242 &lt;b&gt;now&lt;/b&gt;');
     await agent.post(`/incidents/${incidentId}/notes`).type('form').send({ _csrf: token, text: '   ' }).expect(400);
+  });
+
+  it('takes a note as long as its field allows in any script, and refuses a larger form with an HTML page saying why', async () => {
+    const { agent, token } = await session(`/incidents/${incidentId}`);
+    const before = (await timeline(incidentId)).length;
+    // 10,000 characters (the textarea's maxlength) of CJK: 90 KB once percent-encoded.
+    const long = '漢'.repeat(10_000);
+    await agent.post(`/incidents/${incidentId}/notes`).type('form').send({ _csrf: token, text: long }).expect(303);
+    expect((await timeline(incidentId)).at(-1)).toMatchObject({ kind: 'note', data: { text: long } });
+
+    const huge = await agent.post(`/incidents/${incidentId}/notes`).set(html).type('form').send({ _csrf: token, text: '漢'.repeat(40_000) }).expect(413);
+    expect(huge.headers['content-type']).toMatch(/^text\/html/);
+    expect(huge.text).toContain('The form is larger than 256kb (shorten the longest text). Nothing was changed.');
+    expect(huge.text).toContain(`href="/incidents/${incidentId}"`);
+    // Text the database cannot store: an HTML page naming the field too.
+    const nul = await agent.post(`/incidents/${incidentId}/notes`).set(html).type('form').send(`_csrf=${token}&text=a%00b`).expect(400);
+    expect(nul.headers['content-type']).toMatch(/^text\/html/);
+    expect(nul.text).toContain('Invalid input: text: contains a NUL character or half of a surrogate pair, which cannot be stored. Nothing was changed.');
+    expect((await timeline(incidentId)).length).toBe(before + 1);
   });
 
   it('times steps against Duration: and shows an overrun', async () => {
