@@ -103,6 +103,18 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
   const mayOpen = deliveries.flatMap((d) => d.alerts.filter((a) => isActive(a.status)).map((a) => ctx.routing.route(a.monId).runbook));
   await pinRunbooks(tx, mayOpen.filter((r) => r != null), ctx.now);
 
+  // Every group of the batch is held for the transaction, whether or not it has an incident yet: a group whose incident
+  // another batch is opening, reopening or resolving right now has no row this one could lock, and deciding without the
+  // other's outcome lost resolutions (a resolution beside an uncommitted opening found no incident and was dropped, with a
+  // 202, so the incident stayed open and paged). Taken before the look-up below, so its snapshot sees what the previous
+  // holder committed. Advisory locks in hash order, after the pins and before any incident row: the same order in every
+  // transaction. receive_firing needs none: it only writes to incidents it finds open and locks, and falls back here otherwise.
+  const groupKeys = [...new Set(primaries.flatMap((i) => deliveries[i]!.alerts.map(groupKeyOf)))];
+  if (groupKeys.length) {
+    await sql`${PREPARED} select count(pg_advisory_xact_lock(h)) from (
+      select distinct hashtextextended(k, 0) as h from unnest(${groupKeys}::text[]) as k order by h) s`.execute(tx);
+  }
+
   // One statement: which deliveries the inbox already has, and the open incidents of the others' groups, locked in key
   // order (so two replicas touching the same incidents never deadlock) and stamped with this batch's time.
   // Inbox and instance look-ups are LATERAL … LIMIT 1 (at most one row by their unique keys) so each key is an index
