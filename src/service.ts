@@ -12,7 +12,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { routingFromCatalog } from './incidents/catalog-routing.js';
 import { ESCALATION_LOCK_WAIT_MS, runEscalationTick } from './incidents/escalation-tick.js';
 import { createIngestBatcher } from './incidents/ingest-batcher.js';
-import { outboxBacklog, runOutboxTick } from './incidents/outbox.js';
+import { createOutboxSender, outboxBacklog, type OutboxSender } from './incidents/outbox.js';
 import { receiveBatch } from './incidents/receive.js';
 import type { Routing } from './incidents/routing.js';
 import { webhookFastPath } from './http/webhooks.js';
@@ -106,6 +106,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const loops: BackgroundLoop[] = [];
   let escalationLoop: BackgroundLoop | null = null;
   let outboxLoop: BackgroundLoop | null = null;
+  let outbox: OutboxSender | null = null;
 
   const ingest = createIngestBatcher({
     maxWaitMs: config.batch.maxWaitMs,
@@ -168,17 +169,25 @@ export async function createService(config: Config, options: ServiceOptions = {}
           },
           logger,
         );
+        outbox = createOutboxSender(db.db, () => clock.now(), config.notify, {
+          onRecorded(r) {
+            metrics.notificationsSent.inc({ outcome: 'sent' }, r.sent);
+            metrics.notificationsSent.inc({ outcome: 'retry' }, r.retried);
+            metrics.notificationsSent.inc({ outcome: 'failed' }, r.failed);
+          },
+          // The POSTs went out; their outcomes are not recorded, so their leases run out and they are sent again (receivers dedupe).
+          onError: (error) => logger.warn({ err: error }, 'notification outcomes could not be recorded; they are sent again once their lease ends'),
+          onFreed: () => void outboxLoop?.wake(),
+        });
+        const sender = outbox;
         outboxLoop = startBackgroundLoop(
           'outbox',
           Math.min(config.escalationTickMs, 1000),
           async () => {
-            const r = await runOutboxTick(db.db, () => clock.now(), config.notify);
-            metrics.notificationsSent.inc({ outcome: 'sent' }, r.sent);
-            metrics.notificationsSent.inc({ outcome: 'retry' }, r.retried);
-            metrics.notificationsSent.inc({ outcome: 'failed' }, r.failed);
-            metrics.notificationsSent.inc({ outcome: 'cancelled' }, r.cancelled ?? 0);
+            const r = await sender.round();
+            metrics.notificationsSent.inc({ outcome: 'cancelled' }, r.cancelled);
             metrics.outboxBacklog.set(await outboxBacklog(db.db));
-            return r.sent + r.retried + r.failed >= 50;
+            return r.more;
           },
           logger,
         );
@@ -199,6 +208,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
         clearTimeout(force);
       }
       await Promise.all(loops.map((l) => l.stop()));
+      await outbox?.drain();
       await ingest.drain();
       await db.close();
     },

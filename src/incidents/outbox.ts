@@ -1,7 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db, Executor } from '../db/create-db.js';
+import type { NotificationsTable } from '../db/schema.js';
 import { appendTimelineRows } from './incident-store.js';
 import type { ContactChannel } from './routing.js';
 
@@ -60,30 +61,29 @@ interface SendResult {
   error: string | null;
 }
 
+type Claimed = Selectable<NotificationsTable>;
+
 /**
- * Sends due notifications at least once. A claim is a lease (attempts+1, next attempt pushed past the send timeout)
- * committed before the POSTs, so no transaction is held across the network and a crash mid-send only delays a retry.
- * Receivers dedupe on the Idempotency-Key header. A round claims up to `limit` notifications, keeps up to 64 POSTs in
- * flight, and records every outcome (sent, retry with backoff, failed) and its timeline entry in one transaction.
- * Escalation pages whose incident was acknowledged or resolved while they waited are cancelled at the claim, unsent.
+ * Claims up to `limit` due notifications: a lease (attempts+1, next attempt pushed past the send timeout) committed
+ * before the POSTs, so no transaction is held across the network and a crash mid-send only delays a retry. First
+ * attempts go before retries: a receiver that keeps failing must not keep a new page waiting behind its retries.
+ * Escalation pages whose incident was acknowledged or resolved while they waited are cancelled here, unsent.
  */
-export async function runOutboxTick(db: Db, clock: () => Date, options: OutboxOptions): Promise<OutboxTickResult> {
-  const claimedAt = clock();
-  let cancelledCount = 0;
-  const claimed = await db.transaction().execute(async (tx) => {
+async function claim(db: Db, claimedAt: Date, options: OutboxOptions, limit: number): Promise<{ rows: Claimed[]; cancelled: number }> {
+  return db.transaction().execute(async (tx) => {
     const due = await tx
       .selectFrom('notifications')
       .selectAll()
       .where('status', '=', 'pending')
       .where('next_attempt_at', '<=', claimedAt)
+      .orderBy(sql`attempts > 0`)
       .orderBy('next_attempt_at')
       .orderBy('id')
-      .limit(options.limit ?? DEFAULT_LIMIT)
+      .limit(limit)
       .forUpdate()
       .skipLocked()
       .execute();
     const cancelled = await cancelStalePages(tx, due, claimedAt);
-    cancelledCount = cancelled.size;
     const rows = due.filter((r) => !cancelled.has(Number(r.id)));
     // The POSTs go out in waves of PARALLEL_SENDS, each wave up to one timeout long: the lease must outlast the whole
     // round, or another replica claims the last waves while this one is still about to send them (a duplicate page).
@@ -92,9 +92,70 @@ export async function runOutboxTick(db: Db, clock: () => Date, options: OutboxOp
     if (rows.length) {
       await sql`update notifications set attempts = attempts + 1, next_attempt_at = ${leaseUntil}::timestamptz where id = any(${rows.map((r) => r.id)}::bigint[])`.execute(tx);
     }
-    return rows.map((r) => ({ ...r, attempts: r.attempts + 1 }));
+    return { rows: rows.map((r) => ({ ...r, attempts: r.attempts + 1 })), cancelled: cancelled.size };
   });
+}
 
+/**
+ * One round, start to end: claims up to `limit`, sends them (64 POSTs in flight) and records every outcome (sent,
+ * retry with backoff, failed) and its timeline entry in one transaction. Receivers dedupe on the Idempotency-Key header.
+ * The service runs rounds through createOutboxSender, which does not wait for one round's POSTs to claim the next.
+ */
+export async function runOutboxTick(db: Db, clock: () => Date, options: OutboxOptions): Promise<OutboxTickResult> {
+  const { rows, cancelled } = await claim(db, clock(), options, options.limit ?? DEFAULT_LIMIT);
+  const result = await sendAndRecord(db, clock, options, rows);
+  return cancelled ? { ...result, cancelled } : result;
+}
+
+export interface OutboxSender {
+  /** Claims as many due notifications as there are free send slots and starts their POSTs; does not wait for them. */
+  round(): Promise<{ claimed: number; cancelled: number; more: boolean }>;
+  /** Waits for every POST started so far and the recording of its outcome. */
+  drain(): Promise<void>;
+}
+
+/**
+ * The service's outbox: rounds overlap. A round used to wait for all its POSTs before the next could claim, so one
+ * receiver that never answers held every other page, however urgent, for NOTIFY_TIMEOUT (times the waves of a big
+ * round), and the timer-lag metric never saw it. Now each round claims only what fits in the free send slots (so it
+ * is one wave, and its lease stays right) and returns; its outcomes are recorded, and `onRecorded` called, when its own
+ * POSTs are done, and `onFreed` asks for a round when slots come free. A dead receiver ties up only the slots of its own
+ * pages, and new pages go before its retries.
+ */
+export function createOutboxSender(
+  db: Db,
+  clock: () => Date,
+  options: OutboxOptions,
+  hooks: { onRecorded(result: OutboxTickResult): void; onError(error: unknown): void; onFreed(): void },
+): OutboxSender {
+  let inFlight = 0;
+  const rounds = new Set<Promise<void>>();
+  return {
+    async round() {
+      const free = Math.min(options.limit ?? DEFAULT_LIMIT, PARALLEL_SENDS - inFlight);
+      if (free <= 0) return { claimed: 0, cancelled: 0, more: false };
+      const { rows, cancelled } = await claim(db, clock(), options, free);
+      if (rows.length) {
+        inFlight += rows.length;
+        const sending: Promise<void> = sendAndRecord(db, clock, options, rows)
+          .then(hooks.onRecorded, hooks.onError)
+          .finally(() => {
+            inFlight -= rows.length;
+            rounds.delete(sending);
+            hooks.onFreed();
+          });
+        rounds.add(sending);
+      }
+      return { claimed: rows.length, cancelled, more: rows.length + cancelled >= free };
+    },
+    async drain() {
+      while (rounds.size) await Promise.all(rounds);
+    },
+  };
+}
+
+/** POSTs the claimed notifications, PARALLEL_SENDS at a time, then records every outcome in one transaction. */
+async function sendAndRecord(db: Db, clock: () => Date, options: OutboxOptions, claimed: Claimed[]): Promise<OutboxTickResult> {
   const results: SendResult[] = new Array(claimed.length);
   let next = 0;
   const worker = async () => {
@@ -107,7 +168,7 @@ export async function runOutboxTick(db: Db, clock: () => Date, options: OutboxOp
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_SENDS, claimed.length) }, worker));
 
-  const result: OutboxTickResult = { sent: 0, retried: 0, failed: 0, ...(cancelledCount ? { cancelled: cancelledCount } : {}) };
+  const result: OutboxTickResult = { sent: 0, retried: 0, failed: 0 };
   if (!results.length) return result;
   const sent = results.filter((r) => r.error === null);
   const failed = results.filter((r) => r.error !== null && r.attempts >= options.maxAttempts);

@@ -129,3 +129,43 @@ describe('an outcome that comes back after its claim was lost', () => {
     expect(row).toMatchObject({ status: 'sent', last_error: null, attempts: 2 });
   });
 });
+
+describe('a receiver that never answers', () => {
+  it("does not hold another receiver's page: the service's outbox claims it while the first POST still waits", async () => {
+    // The first page (MON-005's level one) hangs until NOTIFY_TIMEOUT; the second page, for another incident, is answered at once.
+    sink = await startSink((_req, index) => (index === 0 ? 'hang' : 200));
+    const dir = await runbooksWithMatrix(sinkMatrix(sink.url, { ackWithin: '5m' }));
+    service = await createTestService(database, { RUNBOOKS_DIR: dir, ESCALATION_TICK: '100ms', NOTIFY_TIMEOUT: '8s' }, { backgroundLoops: true });
+    const url = (await service.start()).url;
+    const post = (monId: string, fingerprint: string) =>
+      fetch(`${url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: alertmanagerAlert({ monId, fingerprint }) });
+    expect((await post('MON-005', 'aaaa000000000001')).status).toBe(202);
+    await sink.waitFor(1, 5_000);
+    const hungAt = Date.now();
+    expect((await post('MON-901', 'bbbb000000000002')).status).toBe(202);
+    await sink.waitFor(2, 5_000);
+    // Well inside the first POST's 8 s timeout.
+    expect(sink.received[1]!.at - hungAt).toBeLessThan(3_000);
+    expect(sink.received[1]!.body).toMatchObject({ type: 'escalation', monId: 'MON-901' });
+    // Cut the hanging POST off, so the service stops without waiting for its timeout.
+    await sink.close();
+    sink = null;
+  });
+
+  it('has its retries claimed after first attempts, so a new page never waits behind them', async () => {
+    sink = await startSink();
+    service = await start(sink);
+    const enqueue = (key: string) =>
+      enqueueNotification(service!.db.db, { idempotencyKey: key, kind: 'test', contactId: 'level-one', channel: { type: 'webhook', url: `${sink!.url}/${key}` }, payload: {}, now: clock.now() });
+    await enqueue('retry-1');
+    await enqueue('retry-2');
+    // Both failed before and are due again since a minute ago; the new page is due now.
+    await service.db.db.updateTable('notifications').set({ attempts: 3, next_attempt_at: new Date(clock.now().getTime() - 60_000) }).execute();
+    await enqueue('new-page');
+    const one = { ...service.config.notify, limit: 1 };
+    await runOutboxTick(service.db.db, () => clock.now(), one);
+    await runOutboxTick(service.db.db, () => clock.now(), one);
+    await runOutboxTick(service.db.db, () => clock.now(), one);
+    expect(sink.paths()).toEqual(['/new-page', '/retry-1', '/retry-2']);
+  });
+});
