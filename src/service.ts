@@ -158,6 +158,11 @@ export async function createService(config: Config, options: ServiceOptions = {}
             for (const lag of r.lagsMs) metrics.timerLag.observe(Math.max(0, lag) / 1000);
             for (const severity of r.severities) metrics.escalationsFired.inc({ severity });
             if (r.fired) outboxLoop?.wake();
+            if (r.unreachable.length) {
+              // Nobody was paged for these levels: as loud as a notification that failed for good.
+              metrics.notificationsSent.inc({ outcome: 'failed' }, r.unreachable.length);
+              logger.warn({ incidents: r.unreachable }, 'escalation fired to a contact the matrix does not have (or with no channel): nobody was paged for it');
+            }
             if (r.lockedOut?.length) {
               logger.warn(
                 { incidents: r.lockedOut },

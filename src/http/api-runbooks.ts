@@ -1,6 +1,8 @@
 // JSON mirror of the catalog pages: GET /api/runbooks, /api/runbooks/:id, /api/matrix; POST /api/runbooks/reload.
 import path from 'node:path';
 import { Router } from 'express';
+import { routingFromCatalog } from '../incidents/catalog-routing.js';
+import { describeUnreachable, unreachableContacts } from '../incidents/unreachable-contacts.js';
 import { catalogSnapshot, matrixJson, runbookJson, type CatalogDeps } from './pages-runbooks.js';
 
 export function runbooksApi(deps: CatalogDeps): Router {
@@ -18,8 +20,14 @@ export function runbooksApi(deps: CatalogDeps): Router {
   });
   router.post('/runbooks/reload', async (_req, res) => {
     const result = await deps.catalog.reload();
-    const dir = deps.catalog.current().dir;
-    res.json({ ok: result.ok, runbooks: deps.catalog.current().runbooks.size, findings: result.findings.map((f) => ({ ...f, file: path.relative(dir, f.file) || f.file })) });
+    const current = deps.catalog.current();
+    const unreachable = await unreachableContacts(deps.db, routingFromCatalog(current));
+    res.json({
+      ok: result.ok,
+      runbooks: current.runbooks.size,
+      findings: result.findings.map((f) => ({ ...f, file: path.relative(current.dir, f.file) || f.file })),
+      warnings: unreachable.map(describeUnreachable),
+    });
   });
   return router;
 }

@@ -3,6 +3,7 @@ import type { Db, Tx } from '../db/create-db.js';
 import type { Incident } from '../db/schema.js';
 import { appendTimelineRows, fromState, toState, type TimelineRow } from './incident-store.js';
 import type { Routing } from './routing.js';
+import type { UnreachableContact } from './unreachable-contacts.js';
 import { escalate, type IncidentState, type TimelineEntry } from './transitions.js';
 
 export interface EscalationTickResult {
@@ -12,6 +13,8 @@ export interface EscalationTickResult {
   severities: string[];
   /** The first pass claimed its limit: more may be due, so run another round at once. */
   full: boolean;
+  /** Levels that fired to a contact the matrix no longer has (or with no channel): nobody was paged for them. */
+  unreachable: UnreachableContact[];
   /** Due incidents whose lock another transaction held past the wait: not fired this round, tried again next round. */
   lockedOut?: number[];
   /** The second pass stopped on this error; what was fired before it is committed and counted above. */
@@ -84,6 +87,7 @@ export async function runEscalationTick(db: Db, deps: EscalationTickDeps): Promi
       result.fired += waited.fired;
       result.lagsMs.push(...waited.lagsMs);
       result.severities.push(...waited.severities);
+      result.unreachable.push(...waited.unreachable);
     } catch (error) {
       if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) {
         result.error = error;
@@ -106,7 +110,7 @@ async function fireDue(tx: Tx, deps: EscalationTickDeps, limit: number, waitFor:
       : await claim.where('id', '=', waitFor).forUpdate().execute();
   // Fired after waiting for a lock, it is fired at the time it was had: its timeline, its next deadline and its lag say so.
   const now = waitFor === null ? deps.now : (deps.clock?.() ?? deps.now);
-  const result: Omit<EscalationTickResult, 'full'> = { fired: 0, lagsMs: [], severities: [] };
+  const result: Omit<EscalationTickResult, 'full'> = { fired: 0, lagsMs: [], severities: [], unreachable: [] };
   const states: { id: number; state: IncidentState }[] = [];
   const timeline: TimelineRow[] = [];
   const notifications: NotificationRow[] = [];
@@ -126,7 +130,7 @@ async function fireDue(tx: Tx, deps: EscalationTickDeps, limit: number, waitFor:
     result.fired++;
     result.severities.push(incident.severity);
     const level = step.transition.state.escalationLevel;
-    notifyLevel(incident, deps, chain[step.notifyIndex]!, level, step.transition.state.escalationSeq, push, notifications);
+    notifyLevel(incident, deps, chain[step.notifyIndex]!, level, step.transition.state.escalationSeq, push, notifications, result.unreachable);
     if (level >= 2 && incident.runbook_id) drills.push(incident);
   }
 
@@ -173,10 +177,12 @@ function notifyLevel(
   seq: number,
   push: (id: number, entries: TimelineEntry[]) => void,
   out: NotificationRow[],
+  unreachable: UnreachableContact[],
 ) {
   const contact = deps.routing.contact(contactId);
   if (!contact || !contact.notify.length) {
     push(incident.id, [{ kind: 'notification_failed', actor: null, data: { contact: contactId, level, error: `contact "${contactId}" is not in the matrix or has no channel` } }]);
+    unreachable.push({ incidentId: incident.id, contact: contactId });
     return;
   }
   const pageUrl = `${deps.publicUrl}/incidents/${incident.id}`;

@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import request from 'supertest';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
@@ -115,6 +117,27 @@ describe('escalation through the matrix chain', () => {
     clock.advance(60 * 60_000);
     expect(await tick()).toMatchObject({ fired: 0 });
     expect(sink.paths()).toEqual(['/level-one']);
+  });
+});
+
+describe('a contact removed from the matrix while an incident escalates to it', () => {
+  it('is named by the reload, and the level that fires to it is reported as paging nobody', async () => {
+    const matrix = sinkMatrix(sink.url, { ackWithin: '5m' });
+    const dir = await runbooksWithMatrix(matrix);
+    service = await createTestService(database, { RUNBOOKS_DIR: dir, PUBLIC_URL: 'https://rr.example.com' }, { clock });
+    const id = (await fire(service, 'MON-005')).body.incidents[0];
+    expect(await tick()).toMatchObject({ fired: 1, sent: 1 });
+
+    // The lead's contact is renamed: MON-005's chain in the matrix follows, the open incident keeps the chain it opened with.
+    await fs.writeFile(path.join(dir, 'matrix.yml'), matrix.replaceAll('level-two', 'db-lead'));
+    const reload = await request(service.app).post('/api/runbooks/reload').send({}).expect(200);
+    expect(reload.body).toMatchObject({ ok: true, warnings: [`open incident ${id} escalates to contact "level-two", which the matrix no longer has (or has no channel): its pages will not be sent`] });
+
+    clock.advance(5 * 60_000);
+    const round = await runEscalationTick(service.db.db, { routing: service.routing(), now: clock.now(), publicUrl: service.config.publicUrl });
+    expect(round).toMatchObject({ fired: 1, unreachable: [{ incidentId: id, contact: 'level-two' }] });
+    const failed = await service.db.db.selectFrom('incident_events').select('data').where('incident_id', '=', id).where('kind', '=', 'notification_failed').execute();
+    expect(failed.map((e) => e.data)).toEqual([{ contact: 'level-two', level: 2, error: 'contact "level-two" is not in the matrix or has no channel' }]);
   });
 });
 

@@ -1,0 +1,24 @@
+import { sql } from 'kysely';
+import type { Executor } from '../db/create-db.js';
+import type { Routing } from './routing.js';
+
+export interface UnreachableContact {
+  incidentId: number;
+  contact: string;
+}
+
+/**
+ * Contacts named by the escalation chains of open incidents that the matrix no longer has (or that have no channel).
+ * An incident keeps the chain it opened with, so renaming or removing a contact in the matrix silently stops its pages;
+ * a reload says so while there is still time to put the contact back.
+ */
+export async function unreachableContacts(db: Executor, routing: Routing): Promise<UnreachableContact[]> {
+  const { rows } = await sql<{ id: number | string; contact: string }>`
+    select distinct i.id, c.contact from incidents i cross join lateral jsonb_array_elements_text(i.escalation_chain) as c(contact)
+    where i.status <> 'resolved' order by i.id, c.contact`.execute(db);
+  return rows.filter((r) => !routing.contact(r.contact)?.notify.length).map((r) => ({ incidentId: Number(r.id), contact: r.contact }));
+}
+
+export function describeUnreachable(u: UnreachableContact): string {
+  return `open incident ${u.incidentId} escalates to contact "${u.contact}", which the matrix no longer has (or has no channel): its pages will not be sent`;
+}
