@@ -157,6 +157,15 @@ export interface NotificationsTable {
   sent_at: Timestamp | null;
 }
 
+/** A resolution that came before any incident of its group: applied with its instance's firing when that comes (migrations/0004). */
+export interface EarlyResolutionsTable {
+  group_key: string;
+  source: string;
+  fingerprint: string;
+  resolved_event_at: Timestamp;
+  received_at: Timestamp;
+}
+
 export interface Database {
   alert_events: AlertEventsTable;
   rejected_deliveries: RejectedDeliveriesTable;
@@ -169,6 +178,7 @@ export interface Database {
   follow_ups: FollowUpsTable;
   reports: ReportsTable;
   notifications: NotificationsTable;
+  early_resolutions: EarlyResolutionsTable;
 }
 
 export type Incident = Selectable<IncidentsTable>;

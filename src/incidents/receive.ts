@@ -199,13 +199,17 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
       stamped.add(incident.id);
     }
 
+    const early: Group[] = [];
     for (const key of keys) {
       const group = groups.get(key)!;
       if (group.incident) continue;
       const previous = await lastResolved(tx, key);
       const firing = group.alerts.some((a) => isActive(a.alert.status));
+      if (firing && !previous) await withEarlyResolutions(tx, group);
       group.incident = firing && !(previous && (await onlyStaleEvents(tx, previous, group))) ? await openOrReopen(tx, group, ctx, summary, push) : previous;
+      if (!group.incident) early.push(group);
     }
+    if (early.length) await keepEarlyResolutions(tx, early, ctx.now);
 
     const attached = keys.map((k) => groups.get(k)!).filter((g): g is Group & { incident: Incident } => g.incident !== null);
     for (const g of attached) states.set(g.incident.id, { incident: g.incident, state: toState(g.incident), changed: false });
@@ -348,6 +352,52 @@ async function onlyStaleEvents(tx: Tx, previous: Incident, group: Group): Promis
     const applied = lastApplied.get(`${a.source}\u0000${a.fingerprint}`);
     return applied !== undefined && applied > new Date(a.eventAt).getTime();
   });
+}
+
+const EARLY_RESOLUTION_KEPT_MS = 7 * 86_400_000;
+
+/**
+ * Resolutions of a group that has no incident at all (all of its alerts resolved): kept, so that the firing they resolve,
+ * arriving after them, is applied with them instead of opening an incident nothing would ever resolve. A week is far
+ * past any sender's retries; older ones are dropped as new ones come.
+ */
+async function keepEarlyResolutions(tx: Tx, groups: Group[], now: Date): Promise<void> {
+  const latest = new Map<string, { group_key: string; source: string; fingerprint: string; resolved_event_at: string }>();
+  for (const g of groups) {
+    for (const { alert } of g.alerts) {
+      const k = `${g.key}\u0000${alert.source}\u0000${alert.fingerprint}`;
+      const prev = latest.get(k);
+      if (!prev || prev.resolved_event_at <= alert.eventAt) latest.set(k, { group_key: g.key, source: alert.source, fingerprint: alert.fingerprint, resolved_event_at: alert.eventAt });
+    }
+  }
+  await sql`
+    with expired as (delete from early_resolutions where received_at < ${new Date(now.getTime() - EARLY_RESOLUTION_KEPT_MS)}::timestamptz)
+    insert into early_resolutions (group_key, source, fingerprint, resolved_event_at, received_at)
+    select group_key, source, fingerprint, resolved_event_at, ${now}::timestamptz
+    from json_to_recordset(${JSON.stringify([...latest.values()])}::json) as r(group_key text, source text, fingerprint text, resolved_event_at timestamptz)
+    on conflict (group_key, source, fingerprint) do update set
+      resolved_event_at = greatest(early_resolutions.resolved_event_at, excluded.resolved_event_at), received_at = excluded.received_at`.execute(tx);
+}
+
+/**
+ * A group about to open its first incident: the resolutions that came before its firing join the batch as the events
+ * they were (taken out of early_resolutions), so the ordering guard sees them. A firing older than its resolution then
+ * opens an incident that resolves in the same transaction — the record of an alert that fired and resolved, paging
+ * nobody — and a newer one (the alert fired again) stays firing.
+ */
+async function withEarlyResolutions(tx: Tx, group: Group): Promise<void> {
+  const fingerprints = [...new Set(group.alerts.map((a) => a.alert.fingerprint))];
+  const rows = await tx
+    .deleteFrom('early_resolutions')
+    .where('group_key', '=', group.key)
+    .where('fingerprint', 'in', fingerprints)
+    .returning(['source', 'fingerprint', 'resolved_event_at'])
+    .execute();
+  for (const row of rows) {
+    const firing = group.alerts.find((a) => a.alert.source === row.source && a.alert.fingerprint === row.fingerprint && isActive(a.alert.status));
+    if (!firing) continue;
+    group.alerts.push({ alert: { ...firing.alert, status: 'resolved', eventAt: row.resolved_event_at.toISOString(), actor: null }, deliveryIndex: firing.deliveryIndex });
+  }
 }
 
 async function lastResolved(tx: Tx, key: string): Promise<Incident | null> {
