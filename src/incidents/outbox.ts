@@ -59,6 +59,8 @@ interface SendResult {
   /** When the answer (or the failure) came, ISO. */
   at: string;
   error: string | null;
+  /** The receiver's Retry-After (429 or 503), ms. */
+  retryAfterMs?: number;
 }
 
 type Claimed = Selectable<NotificationsTable>;
@@ -162,8 +164,11 @@ async function sendAndRecord(db: Db, clock: () => Date, options: OutboxOptions, 
     while (next < claimed.length) {
       const index = next++;
       const n = claimed[index]!;
-      const error = await post(n.url, n.payload, n.idempotency_key, options.timeoutMs);
-      results[index] = { id: n.id, incident_id: n.incident_id, contact_id: n.contact_id, channel_type: n.channel_type, attempts: n.attempts, at: clock().toISOString(), error };
+      const answer = await post(n.url, n.payload, n.idempotency_key, options.timeoutMs);
+      const at = clock();
+      const error = answer?.error ?? null;
+      const retryAfterMs = answer?.retryAfter ? retryAfterMsOf(answer.retryAfter, at) : undefined;
+      results[index] = { id: n.id, incident_id: n.incident_id, contact_id: n.contact_id, channel_type: n.channel_type, attempts: n.attempts, at: at.toISOString(), error, ...(retryAfterMs ? { retryAfterMs } : {}) };
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_SENDS, claimed.length) }, worker));
@@ -196,7 +201,9 @@ async function sendAndRecord(db: Db, clock: () => Date, options: OutboxOptions, 
       for (const row of rows) recordedFailures.add(Number(row.id));
     }
     if (retried.length) {
-      const rows = retried.map((r) => ({ id: r.id, error: r.error, attempts: r.attempts, next: new Date(Date.parse(r.at) + Math.min(options.backoffMs * 2 ** (r.attempts - 1), MAX_BACKOFF_MS)).toISOString() }));
+      // The receiver's Retry-After when it asks for more than the backoff (a rate limit), within the backoff's cap.
+      const delay = (r: SendResult) => Math.min(Math.max(options.backoffMs * 2 ** (r.attempts - 1), r.retryAfterMs ?? 0), MAX_BACKOFF_MS);
+      const rows = retried.map((r) => ({ id: r.id, error: r.error, attempts: r.attempts, next: new Date(Date.parse(r.at) + delay(r)).toISOString() }));
       await sql`
         update notifications set next_attempt_at = r.next, last_error = r.error
         from json_to_recordset(${JSON.stringify(rows)}::json) as r(id bigint, error text, attempts integer, next timestamptz)
@@ -256,23 +263,29 @@ const agents = {
   'https:': new https.Agent({ keepAlive: true, maxSockets: PARALLEL_SENDS, scheduling: 'lifo' }),
 };
 
-/** Returns null on a 2xx, else a short reason. */
-function post(url: string, payload: unknown, idempotencyKey: string, timeoutMs: number): Promise<string | null> {
+/** Retry-After as delay-seconds or an HTTP date (RFC 9110 §10.2.3), in ms from `now`; undefined when unreadable. */
+function retryAfterMsOf(value: string, now: Date): number | undefined {
+  const ms = /^\d+$/.test(value.trim()) ? Number(value.trim()) * 1000 : Date.parse(value) - now.getTime();
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
+
+/** Returns null on a 2xx, else a short reason (with the receiver's Retry-After on a 429 or 503). */
+function post(url: string, payload: unknown, idempotencyKey: string, timeoutMs: number): Promise<{ error: string; retryAfter?: string } | null> {
   return new Promise((resolve) => {
     let target: URL;
     try {
       target = new URL(url);
     } catch {
-      resolve(`TypeError: invalid URL ${JSON.stringify(url)}`);
+      resolve({ error: `TypeError: invalid URL ${JSON.stringify(url)}` });
       return;
     }
     if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-      resolve(`TypeError: unsupported protocol ${target.protocol}`);
+      resolve({ error: `TypeError: unsupported protocol ${target.protocol}` });
       return;
     }
     const body = JSON.stringify(payload);
     let settled = false;
-    const finish = (outcome: string | null) => {
+    const finish = (outcome: { error: string; retryAfter?: string } | null) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -288,15 +301,16 @@ function post(url: string, payload: unknown, idempotencyKey: string, timeoutMs: 
       (res) => {
         const status = res.statusCode ?? 0;
         res.resume();
-        res.on('end', () => finish(status >= 200 && status < 300 ? null : `HTTP ${status}`));
-        res.on('error', (error) => finish(`${error.name}: ${error.message}`));
+        const retryAfter = status === 429 || status === 503 ? res.headers['retry-after'] : undefined;
+        res.on('end', () => finish(status >= 200 && status < 300 ? null : { error: `HTTP ${status}`, ...(retryAfter ? { retryAfter } : {}) }));
+        res.on('error', (error) => finish({ error: `${error.name}: ${error.message}` }));
       },
     );
     const timer = setTimeout(() => {
-      finish(`no answer within ${timeoutMs}ms`);
+      finish({ error: `no answer within ${timeoutMs}ms` });
       req.destroy();
     }, timeoutMs);
-    req.on('error', (error) => finish(`${error.name}: ${error.message}`));
+    req.on('error', (error) => finish({ error: `${error.name}: ${error.message}` }));
     req.end(body);
   });
 }

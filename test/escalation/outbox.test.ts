@@ -169,3 +169,24 @@ describe('a receiver that never answers', () => {
     expect(sink.paths()).toEqual(['/new-page', '/retry-1', '/retry-2']);
   });
 });
+
+describe('a receiver that asks to wait (429 with Retry-After)', () => {
+  it('is retried after the wait it asked for when that is longer than the backoff, and the backoff is the floor', async () => {
+    sink = await startSink((_req, index) => (index === 0 ? { status: 429, headers: { 'Retry-After': '120' } } : index === 1 ? { status: 429, headers: { 'Retry-After': '0' } } : 200));
+    service = await start(sink, { NOTIFY_BACKOFF: '10s' });
+    await enqueueNotification(service.db.db, { idempotencyKey: 'rate-1', kind: 'test', contactId: 'level-one', channel: { type: 'webhook', url: `${sink.url}/rate` }, payload: {}, now: clock.now() });
+    const round = () => runOutboxTick(service!.db.db, () => clock.now(), service!.config.notify);
+    const nextAttempt = async () => (await service!.db.db.selectFrom('notifications').select('next_attempt_at').where('idempotency_key', '=', 'rate-1').executeTakeFirstOrThrow()).next_attempt_at;
+
+    expect(await round()).toMatchObject({ retried: 1 });
+    expect((await nextAttempt()).getTime() - clock.now().getTime()).toBe(120_000);
+    clock.advance(119_000);
+    expect(await round()).toMatchObject({ sent: 0, retried: 0 });
+    clock.advance(1_000);
+    // Retry-After 0 is shorter than the backoff (10 s doubled for the second attempt): the backoff stands.
+    expect(await round()).toMatchObject({ retried: 1 });
+    expect((await nextAttempt()).getTime() - clock.now().getTime()).toBe(20_000);
+    clock.advance(20_000);
+    expect(await round()).toMatchObject({ sent: 1 });
+  });
+});

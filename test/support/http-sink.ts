@@ -9,9 +9,9 @@ export interface SinkRequest {
 }
 
 /**
- * A real HTTP receiver for notifications. `respond` decides each answer: a status code, or 'hang' to never answer.
+ * A real HTTP receiver for notifications. `respond` decides each answer: a status code (with headers), or 'hang' to never answer.
  */
-export async function startSink(respond: (req: SinkRequest, index: number) => number | 'hang' = () => 200) {
+export async function startSink(respond: (req: SinkRequest, index: number) => number | 'hang' | { status: number; headers: Record<string, string> } = () => 200) {
   const received: SinkRequest[] = [];
   const hanging = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
@@ -26,7 +26,8 @@ export async function startSink(respond: (req: SinkRequest, index: number) => nu
         hanging.add(res);
         return;
       }
-      res.statusCode = answer;
+      if (typeof answer === 'number') res.statusCode = answer;
+      else res.writeHead(answer.status, answer.headers);
       res.end('{}');
     });
   });
