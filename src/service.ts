@@ -12,7 +12,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { routingFromCatalog } from './incidents/catalog-routing.js';
 import { ESCALATION_LOCK_WAIT_MS, runEscalationTick } from './incidents/escalation-tick.js';
 import { createIngestBatcher } from './incidents/ingest-batcher.js';
-import { createOutboxSender, outboxBacklog, type OutboxSender } from './incidents/outbox.js';
+import { createOutboxSender, currentChannelUrl, outboxBacklog, type OutboxSender } from './incidents/outbox.js';
 import { receiveBatch } from './incidents/receive.js';
 import type { Routing } from './incidents/routing.js';
 import { webhookFastPath } from './http/webhooks.js';
@@ -183,6 +183,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
           // The POSTs went out; their outcomes are not recorded, so their leases run out and they are sent again (receivers dedupe).
           onError: (error) => logger.warn({ err: error }, 'notification outcomes could not be recorded; they are sent again once their lease ends'),
           onFreed: () => void outboxLoop?.wake(),
+          currentUrl: (n) => currentChannelUrl(routing())(n),
         });
         const sender = outbox;
         outboxLoop = startBackgroundLoop(

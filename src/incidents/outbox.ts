@@ -4,7 +4,7 @@ import { sql, type Selectable } from 'kysely';
 import type { Db, Executor } from '../db/create-db.js';
 import type { NotificationsTable } from '../db/schema.js';
 import { appendTimelineRows } from './incident-store.js';
-import type { ContactChannel } from './routing.js';
+import type { ContactChannel, Routing } from './routing.js';
 
 export async function enqueueNotification(
   db: Executor,
@@ -71,7 +71,22 @@ type Claimed = Selectable<NotificationsTable>;
  * attempts go before retries: a receiver that keeps failing must not keep a new page waiting behind its retries.
  * Escalation pages whose incident was acknowledged or resolved while they waited are cancelled here, unsent.
  */
-async function claim(db: Db, claimedAt: Date, options: OutboxOptions, limit: number): Promise<{ rows: Claimed[]; cancelled: number }> {
+/** Where a claimed notification goes now: its stored URL, or its contact's channel as the matrix has it since a reload. */
+export type CurrentUrl = (n: Pick<Claimed, 'contact_id' | 'channel_type' | 'url'>) => string;
+
+/**
+ * The contact's channel of the notification's type as the matrix has it now, when it has exactly one and the stored URL is
+ * no longer among them: a receiver URL fixed in the matrix (a rotated Slack webhook) must also take the pages already
+ * waiting for a retry, or they keep failing against the old one until they give up.
+ */
+export function currentChannelUrl(routing: Routing): CurrentUrl {
+  return (n) => {
+    const channels = routing.contact(n.contact_id)?.notify.filter((c) => c.type === n.channel_type) ?? [];
+    return channels.length === 1 && !channels.some((c) => c.url === n.url) ? channels[0]!.url : n.url;
+  };
+}
+
+async function claim(db: Db, claimedAt: Date, options: OutboxOptions, limit: number, currentUrl?: CurrentUrl): Promise<{ rows: Claimed[]; cancelled: number }> {
   return db.transaction().execute(async (tx) => {
     const due = await tx
       .selectFrom('notifications')
@@ -86,7 +101,18 @@ async function claim(db: Db, claimedAt: Date, options: OutboxOptions, limit: num
       .skipLocked()
       .execute();
     const cancelled = await cancelStalePages(tx, due, claimedAt);
-    const rows = due.filter((r) => !cancelled.has(Number(r.id)));
+    const moved: { id: number; url: string }[] = [];
+    const rows = due
+      .filter((r) => !cancelled.has(Number(r.id)))
+      .map((r) => {
+        const url = currentUrl ? currentUrl(r) : r.url;
+        if (url === r.url) return r;
+        moved.push({ id: r.id, url });
+        return { ...r, url };
+      });
+    if (moved.length) {
+      await sql`update notifications n set url = m.url from json_to_recordset(${JSON.stringify(moved)}::json) as m(id bigint, url text) where n.id = m.id`.execute(tx);
+    }
     // The POSTs go out in waves of PARALLEL_SENDS, each wave up to one timeout long: the lease must outlast the whole
     // round, or another replica claims the last waves while this one is still about to send them (a duplicate page).
     const waves = Math.ceil(rows.length / PARALLEL_SENDS);
@@ -103,8 +129,8 @@ async function claim(db: Db, claimedAt: Date, options: OutboxOptions, limit: num
  * retry with backoff, failed) and its timeline entry in one transaction. Receivers dedupe on the Idempotency-Key header.
  * The service runs rounds through createOutboxSender, which does not wait for one round's POSTs to claim the next.
  */
-export async function runOutboxTick(db: Db, clock: () => Date, options: OutboxOptions): Promise<OutboxTickResult> {
-  const { rows, cancelled } = await claim(db, clock(), options, options.limit ?? DEFAULT_LIMIT);
+export async function runOutboxTick(db: Db, clock: () => Date, options: OutboxOptions, currentUrl?: CurrentUrl): Promise<OutboxTickResult> {
+  const { rows, cancelled } = await claim(db, clock(), options, options.limit ?? DEFAULT_LIMIT, currentUrl);
   const result = await sendAndRecord(db, clock, options, rows);
   return cancelled ? { ...result, cancelled } : result;
 }
@@ -128,7 +154,7 @@ export function createOutboxSender(
   db: Db,
   clock: () => Date,
   options: OutboxOptions,
-  hooks: { onRecorded(result: OutboxTickResult): void; onError(error: unknown): void; onFreed(): void },
+  hooks: { onRecorded(result: OutboxTickResult): void; onError(error: unknown): void; onFreed(): void; currentUrl?: CurrentUrl },
 ): OutboxSender {
   let inFlight = 0;
   const rounds = new Set<Promise<void>>();
@@ -136,7 +162,7 @@ export function createOutboxSender(
     async round() {
       const free = Math.min(options.limit ?? DEFAULT_LIMIT, PARALLEL_SENDS - inFlight);
       if (free <= 0) return { claimed: 0, cancelled: 0, more: false };
-      const { rows, cancelled } = await claim(db, clock(), options, free);
+      const { rows, cancelled } = await claim(db, clock(), options, free, hooks.currentUrl);
       if (rows.length) {
         inFlight += rows.length;
         const sending: Promise<void> = sendAndRecord(db, clock, options, rows)

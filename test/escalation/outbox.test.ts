@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
@@ -188,5 +190,28 @@ describe('a receiver that asks to wait (429 with Retry-After)', () => {
     expect((await nextAttempt()).getTime() - clock.now().getTime()).toBe(20_000);
     clock.advance(20_000);
     expect(await round()).toMatchObject({ sent: 1 });
+  });
+});
+
+describe('a receiver URL fixed in the matrix while a page waits for its retry', () => {
+  it('takes the waiting page too: the retry goes to the new URL, and the notification records it', async () => {
+    sink = await startSink((req) => (req.path === '/level-one' ? 500 : 200));
+    const matrix = sinkMatrix(sink.url, { ackWithin: '5m' });
+    const dir = await runbooksWithMatrix(matrix);
+    service = await createTestService(database, { RUNBOOKS_DIR: dir, ESCALATION_TICK: '100ms', NOTIFY_BACKOFF: '1s' }, { backgroundLoops: true });
+    const url = (await service.start()).url;
+    const fired = await fetch(`${url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: alertmanagerAlert({ monId: 'MON-005', fingerprint: 'aaaa000000000001' }) });
+    expect(fired.status).toBe(202);
+    await sink.waitFor(1, 5_000);
+
+    // The on-call fixes the webhook's URL and reloads before the retry is due.
+    await fs.writeFile(path.join(dir, 'matrix.yml'), matrix.replace(`${sink.url}/level-one`, `${sink.url}/level-one-fixed`));
+    expect((await fetch(`${url}/api/runbooks/reload`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(200);
+    await sink.waitFor(2, 5_000);
+    expect(sink.paths()).toEqual(['/level-one', '/level-one-fixed']);
+    expect(sink.received[1]!.headers['idempotency-key']).toBe(sink.received[0]!.headers['idempotency-key']);
+    const stored = () => service!.db.db.selectFrom('notifications').select(['url', 'status', 'attempts']).executeTakeFirstOrThrow();
+    for (const giveUp = Date.now() + 5_000; (await stored()).status !== 'sent' && Date.now() < giveUp; ) await new Promise((r) => setTimeout(r, 50));
+    expect(await stored()).toEqual({ url: `${sink.url}/level-one-fixed`, status: 'sent', attempts: 2 });
   });
 });
