@@ -214,6 +214,9 @@ export async function createService(config: Config, options: ServiceOptions = {}
         clearTimeout(force);
       }
       await Promise.all(loops.map((l) => l.stop()));
+      if (outbox?.inFlight()) {
+        logger.info({ notifications: outbox.inFlight(), upToMs: config.notify.timeoutMs }, 'waiting for notifications in flight before stopping');
+      }
       await outbox?.drain();
       await ingest.drain();
       await db.close();

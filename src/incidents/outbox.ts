@@ -138,6 +138,8 @@ export async function runOutboxTick(db: Db, clock: () => Date, options: OutboxOp
 export interface OutboxSender {
   /** Claims as many due notifications as there are free send slots and starts their POSTs; does not wait for them. */
   round(): Promise<{ claimed: number; cancelled: number; more: boolean }>;
+  /** POSTs started and not yet answered (or timed out). */
+  inFlight(): number;
   /** Waits for every POST started so far and the recording of its outcome. */
   drain(): Promise<void>;
 }
@@ -176,6 +178,7 @@ export function createOutboxSender(
       }
       return { claimed: rows.length, cancelled, more: rows.length + cancelled >= free };
     },
+    inFlight: () => inFlight,
     async drain() {
       while (rounds.size) await Promise.all(rounds);
     },

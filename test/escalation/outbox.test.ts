@@ -7,6 +7,7 @@ import { runEscalationTick } from '../../src/incidents/escalation-tick.js';
 import { enqueueNotification, runOutboxTick } from '../../src/incidents/outbox.js';
 import type { Service } from '../../src/service.js';
 import { startSink } from '../support/http-sink.js';
+import { startServiceProcess } from '../support/service-process.js';
 import { runbooksWithMatrix, sinkMatrix } from '../support/runbooks-dir.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { createTestService } from '../support/test-service.js';
@@ -213,5 +214,21 @@ describe('a receiver URL fixed in the matrix while a page waits for its retry', 
     const stored = () => service!.db.db.selectFrom('notifications').select(['url', 'status', 'attempts']).executeTakeFirstOrThrow();
     for (const giveUp = Date.now() + 5_000; (await stored()).status !== 'sent' && Date.now() < giveUp; ) await new Promise((r) => setTimeout(r, 50));
     expect(await stored()).toEqual({ url: `${sink.url}/level-one-fixed`, status: 'sent', attempts: 2 });
+  });
+});
+
+describe('stopping while a page is in flight', () => {
+  it('says it is waiting for it, and exits cleanly once it is answered or timed out', async () => {
+    sink = await startSink((_req, index) => (index === 0 ? 'hang' : 200));
+    const dir = await runbooksWithMatrix(sinkMatrix(sink.url, { ackWithin: '5m' }));
+    const env: Record<string, string> = { RUNBOOKS_DIR: dir, ESCALATION_TICK: '100ms', NOTIFY_TIMEOUT: '1500ms', LOG_LEVEL: 'info' };
+    if (database.url) env.DATABASE_URL = database.url;
+    else env.DATA_DIR = database.dataDir;
+    const replica = await startServiceProcess(env);
+    const fired = await fetch(`${replica.url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: alertmanagerAlert({ monId: 'MON-005', fingerprint: 'aaaa000000000001' }) });
+    expect(fired.status).toBe(202);
+    await sink.waitFor(1, 5_000);
+    expect(await replica.stop()).toBe(0);
+    expect(replica.output(), replica.output().slice(-3000)).toMatch(/"notifications":1,.*"msg":"waiting for notifications in flight before stopping"/);
   });
 });
