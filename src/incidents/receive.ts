@@ -217,7 +217,11 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
     // The common case, every alert firing: no state can change, so the upsert, its timeline and the inbox rows go in
     // the batch's last statement (below) and computing the timeline needs no round trip of its own.
     if (items.length && items.every((it) => it.alert.status === 'firing')) fastItems = items;
-    const changedInstances = fastItems ? [] : await upsertInstances(tx, items, ctx.now, push);
+    // An instance's firing that this batch also carries, besides the later event the upsert applies (fired and resolved
+    // before we heard of it): the timeline shows both, not a resolution of something that never fired.
+    const firedAlso = new Map<string, Alert>();
+    for (const g of attached) for (const { alert } of g.alerts) if (isActive(alert.status)) firedAlso.set(`${g.incident.id}\u0000${alert.source}\u0000${alert.fingerprint}`, alert);
+    const changedInstances = fastItems ? [] : await upsertInstances(tx, items, ctx.now, push, firedAlso);
 
     // Incidents where an instance resolved or was acknowledged in this batch: count what is still active.
     const needCount = [...new Set(changedInstances.filter((c) => c.status !== 'firing').map((c) => c.incidentId))];
@@ -531,7 +535,7 @@ function instanceCtes(items: InstanceItem[], now: Date) {
 }
 
 /** Upserts the instances and appends the timeline entry of each one that is new or changed status. */
-async function upsertInstances(tx: Tx, items: InstanceItem[], now: Date, push: (id: number, e: TimelineEntry[]) => void): Promise<InstanceChange[]> {
+async function upsertInstances(tx: Tx, items: InstanceItem[], now: Date, push: (id: number, e: TimelineEntry[]) => void, firedAlso: ReadonlyMap<string, Alert>): Promise<InstanceChange[]> {
   if (!items.length) return [];
   const { rows: priors } = await sql<{ ord: number | string; status: Alert['status']; last_event_at: Date }>`
     with ${instanceCtes(items, now)}
@@ -545,9 +549,9 @@ async function upsertInstances(tx: Tx, items: InstanceItem[], now: Date, push: (
     if (prior && prior.last_event_at > new Date(alert.eventAt)) return;
     if (!prior || prior.status !== alert.status) {
       changes.push({ incidentId, source: alert.source, status: alert.status, actor: alert.actor ?? null });
-      push(incidentId, [
-        { kind: `alert_${alert.status}`, actor: alert.actor ?? null, data: { source: alert.source, fingerprint: alert.fingerprint, title: alert.title, url: alert.url } },
-      ]);
+      const entry = (a: Alert): TimelineEntry => ({ kind: `alert_${a.status}`, actor: a.actor ?? null, data: { source: a.source, fingerprint: a.fingerprint, title: a.title, url: a.url } });
+      const fired = !prior && !isActive(alert.status) ? firedAlso.get(`${incidentId}\u0000${alert.source}\u0000${alert.fingerprint}`) : undefined;
+      push(incidentId, fired ? [entry(fired), entry(alert)] : [entry(alert)]);
     }
   });
   return changes;

@@ -46,7 +46,7 @@ describe('a resolution that arrives before its firing', () => {
     expect(await instanceOf('early-1')).toEqual({ status: 'resolved', last_event_at: new Date('2026-09-01T10:05:00Z') });
     expect(await early()).toEqual([]);
     const kinds = (await service.db.db.selectFrom('incident_events').select('kind').where('incident_id', '=', incident!.id).orderBy('id').execute()).map((e) => e.kind);
-    expect(kinds).toEqual(['opened', 'alert_resolved', 'resolved']);
+    expect(kinds).toEqual(['opened', 'alert_firing', 'alert_resolved', 'resolved']);
     expect(await service.db.db.selectFrom('notifications').select('id').where('incident_id', '=', incident!.id).execute()).toEqual([]);
   });
 
