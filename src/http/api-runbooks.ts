@@ -21,12 +21,16 @@ export function runbooksApi(deps: CatalogDeps): Router {
   router.post('/runbooks/reload', async (_req, res) => {
     const result = await deps.catalog.reload();
     const current = deps.catalog.current();
-    const unreachable = await unreachableContacts(deps.db, routingFromCatalog(current));
+    // The reload has happened either way; a failed check is a warning of its own, not a 500 for the reload.
+    const warnings = await unreachableContacts(deps.db, routingFromCatalog(current)).then(
+      (unreachable) => unreachable.map(describeUnreachable),
+      (error: unknown) => [`could not check open incidents against the reloaded matrix: ${(error as Error).message}`],
+    );
     res.json({
       ok: result.ok,
       runbooks: current.runbooks.size,
       findings: result.findings.map((f) => ({ ...f, file: path.relative(current.dir, f.file) || f.file })),
-      warnings: unreachable.map(describeUnreachable),
+      warnings,
     });
   });
   return router;

@@ -72,15 +72,17 @@ type Claimed = Selectable<NotificationsTable>;
  * Escalation pages whose incident was acknowledged or resolved while they waited are cancelled here, unsent.
  */
 /** Where a claimed notification goes now: its stored URL, or its contact's channel as the matrix has it since a reload. */
-export type CurrentUrl = (n: Pick<Claimed, 'contact_id' | 'channel_type' | 'url'>) => string;
+export type CurrentUrl = (n: Pick<Claimed, 'contact_id' | 'channel_type' | 'url' | 'attempts'>) => string;
 
 /**
- * The contact's channel of the notification's type as the matrix has it now, when it has exactly one and the stored URL is
- * no longer among them: a receiver URL fixed in the matrix (a rotated Slack webhook) must also take the pages already
- * waiting for a retry, or they keep failing against the old one until they give up.
+ * For a page waiting for a retry (it failed at least once): the contact's channel of its type as the matrix has it now,
+ * when it has exactly one and the stored URL is no longer among them. A receiver URL fixed in the matrix (a rotated Slack
+ * webhook) must also take the pages already failing against the old one, or they keep failing until they give up. First
+ * attempts keep their URL: they were queued from the matrix of their time, and may not be escalation pages at all.
  */
 export function currentChannelUrl(routing: Routing): CurrentUrl {
   return (n) => {
+    if (n.attempts === 0) return n.url;
     const channels = routing.contact(n.contact_id)?.notify.filter((c) => c.type === n.channel_type) ?? [];
     return channels.length === 1 && !channels.some((c) => c.url === n.url) ? channels[0]!.url : n.url;
   };
@@ -148,9 +150,10 @@ export interface OutboxSender {
  * The service's outbox: rounds overlap. A round used to wait for all its POSTs before the next could claim, so one
  * receiver that never answers held every other page, however urgent, for NOTIFY_TIMEOUT (times the waves of a big
  * round), and the timer-lag metric never saw it. Now each round claims only what fits in the free send slots (so it
- * is one wave, and its lease stays right) and returns; its outcomes are recorded, and `onRecorded` called, when its own
- * POSTs are done, and `onFreed` asks for a round when slots come free. A dead receiver ties up only the slots of its own
- * pages, and new pages go before its retries.
+ * is one wave, and its lease stays right) and returns; each POST gives its slot back when it settles, and `onFreed` asks
+ * for a round. A dead receiver ties up only the slots of its own pages, and new pages go before its retries. A round's
+ * outcomes are recorded (and `onRecorded` called) together once its last POST has settled, so a page answered at once
+ * can show as pending for up to NOTIFY_TIMEOUT; its lease keeps it from being sent again meanwhile.
  */
 export function createOutboxSender(
   db: Db,
@@ -167,12 +170,18 @@ export function createOutboxSender(
       const { rows, cancelled } = await claim(db, clock(), options, free, hooks.currentUrl);
       if (rows.length) {
         inFlight += rows.length;
-        const sending: Promise<void> = sendAndRecord(db, clock, options, rows)
+        let settled = 0;
+        // Each POST gives its slot back as soon as it is answered (or times out), not when the round's slowest one does.
+        const freeOne = () => {
+          settled++;
+          inFlight--;
+          hooks.onFreed();
+        };
+        const sending: Promise<void> = sendAndRecord(db, clock, options, rows, freeOne)
           .then(hooks.onRecorded, hooks.onError)
           .finally(() => {
-            inFlight -= rows.length;
+            inFlight -= rows.length - settled;
             rounds.delete(sending);
-            hooks.onFreed();
           });
         rounds.add(sending);
       }
@@ -186,7 +195,7 @@ export function createOutboxSender(
 }
 
 /** POSTs the claimed notifications, PARALLEL_SENDS at a time, then records every outcome in one transaction. */
-async function sendAndRecord(db: Db, clock: () => Date, options: OutboxOptions, claimed: Claimed[]): Promise<OutboxTickResult> {
+async function sendAndRecord(db: Db, clock: () => Date, options: OutboxOptions, claimed: Claimed[], onPostSettled?: () => void): Promise<OutboxTickResult> {
   const results: SendResult[] = new Array(claimed.length);
   let next = 0;
   const worker = async () => {
@@ -198,6 +207,7 @@ async function sendAndRecord(db: Db, clock: () => Date, options: OutboxOptions, 
       const error = answer?.error ?? null;
       const retryAfterMs = answer?.retryAfter ? retryAfterMsOf(answer.retryAfter, at) : undefined;
       results[index] = { id: n.id, incident_id: n.incident_id, contact_id: n.contact_id, channel_type: n.channel_type, attempts: n.attempts, at: at.toISOString(), error, ...(retryAfterMs ? { retryAfterMs } : {}) };
+      onPostSettled?.();
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_SENDS, claimed.length) }, worker));

@@ -390,11 +390,13 @@ async function keepEarlyResolutions(tx: Tx, groups: Group[], now: Date): Promise
  * nobody — and a newer one (the alert fired again) stays firing.
  */
 async function withEarlyResolutions(tx: Tx, group: Group): Promise<void> {
-  const fingerprints = [...new Set(group.alerts.map((a) => a.alert.fingerprint))];
+  // Only the instances this batch fires: a kept resolution of another instance waits for its own firing.
+  const active = group.alerts.filter((a) => isActive(a.alert.status));
   const rows = await tx
     .deleteFrom('early_resolutions')
     .where('group_key', '=', group.key)
-    .where('fingerprint', 'in', fingerprints)
+    .where('source', 'in', [...new Set(active.map((a) => a.alert.source))])
+    .where('fingerprint', 'in', [...new Set(active.map((a) => a.alert.fingerprint))])
     .returning(['source', 'fingerprint', 'resolved_event_at'])
     .execute();
   for (const row of rows) {

@@ -155,6 +155,23 @@ describe('a receiver that never answers', () => {
     sink = null;
   });
 
+  it('claimed in the same round as a hundred others, holds only its own send slot', async () => {
+    sink = await startSink((req) => (req.path === '/hang' ? 'hang' : 200));
+    const dir = await runbooksWithMatrix(sinkMatrix(sink.url, { ackWithin: '5m' }));
+    service = await createTestService(database, { RUNBOOKS_DIR: dir, ESCALATION_TICK: '100ms', NOTIFY_TIMEOUT: '8s' }, { backgroundLoops: true });
+    const enqueue = (key: string, to: string) =>
+      enqueueNotification(service!.db.db, { idempotencyKey: key, kind: 'test', contactId: 'level-one', channel: { type: 'webhook', url: `${sink!.url}${to}` }, payload: {}, now: new Date() });
+    // Queued before the service starts: its first round claims the hanging one and 63 others together.
+    await enqueue('hang', '/hang');
+    for (let i = 0; i < 100; i++) await enqueue(`ok-${i}`, `/ok-${i}`);
+    await service.start();
+    // All 100 well inside the hanging POST's 8 s timeout (the other 37 waited for it before).
+    await sink.waitFor(101, 4_000);
+    expect(sink.paths().filter((p) => p.startsWith('/ok-')), sink.paths().slice(0, 5).join(' ')).toHaveLength(100);
+    await sink.close();
+    sink = null;
+  });
+
   it('has its retries claimed after first attempts, so a new page never waits behind them', async () => {
     sink = await startSink();
     service = await start(sink);
