@@ -133,11 +133,20 @@ describe('a contact removed from the matrix while an incident escalates to it', 
     const reload = await request(service.app).post('/api/runbooks/reload').send({}).expect(200);
     expect(reload.body).toMatchObject({ ok: true, warnings: [`open incident ${id} escalates to contact "level-two", which the matrix no longer has (or has no channel): its pages will not be sent`] });
 
+    // Renaming level-one instead names nobody: this incident has paged level one already, and level two repeats.
+    await fs.writeFile(path.join(dir, 'matrix.yml'), matrix.replaceAll('level-one', 'on-call'));
+    expect((await request(service.app).post('/api/runbooks/reload').send({}).expect(200)).body.warnings).toEqual([]);
+    await fs.writeFile(path.join(dir, 'matrix.yml'), matrix.replaceAll('level-two', 'db-lead'));
+    await request(service.app).post('/api/runbooks/reload').send({}).expect(200);
+
     clock.advance(5 * 60_000);
     const round = await runEscalationTick(service.db.db, { routing: service.routing(), now: clock.now(), publicUrl: service.config.publicUrl });
     expect(round).toMatchObject({ fired: 1, unreachable: [{ incidentId: id, contact: 'level-two' }] });
     const failed = await service.db.db.selectFrom('incident_events').select('data').where('incident_id', '=', id).where('kind', '=', 'notification_failed').execute();
     expect(failed.map((e) => e.data)).toEqual([{ contact: 'level-two', level: 2, error: 'contact "level-two" is not in the matrix or has no channel' }]);
+    // Once acknowledged, it pages nobody: nothing to warn about.
+    await request(service.app).post(`/api/incidents/${id}/acknowledge`).send({ by: 'dana' }).expect(200);
+    expect((await request(service.app).post('/api/runbooks/reload').send({}).expect(200)).body.warnings).toEqual([]);
   });
 });
 
