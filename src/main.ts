@@ -1,6 +1,6 @@
 import { loadConfig, ConfigError } from './config.js';
 import { createService, StartRefused } from './service.js';
-import { describeUnreachable, unreachableContacts } from './incidents/unreachable-contacts.js';
+import { reloadWarnings } from './incidents/unreachable-contacts.js';
 
 /** Listen errors that a setting causes, in the words that say which setting to change. */
 const listenProblems = (host: string, port: number): Record<string, string> => ({
@@ -42,12 +42,8 @@ export async function serve(env: Record<string, string | undefined>, err: (line:
   const reload = async () => {
     const result = await service.catalog.reload();
     logger.info({ ok: result.ok, errors: result.findings.filter((f) => f.severity === 'error').length }, 'runbook catalog reloaded');
-    try {
-      const unreachable = await unreachableContacts(service.db.db, service.routing());
-      if (unreachable.length) logger.warn({ warnings: unreachable.map(describeUnreachable) }, 'open incidents escalate to contacts the matrix no longer has');
-    } catch (error) {
-      logger.warn({ err: error }, 'could not check open incidents against the reloaded matrix');
-    }
+    const warnings = await reloadWarnings(service.db.db, service.routing());
+    if (warnings.length) logger.warn({ warnings }, 'the reloaded matrix leaves open incidents without contacts they will page');
   };
   process.on('SIGHUP', () => void reload());
 

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { Router } from 'express';
 import { routingFromCatalog } from '../incidents/catalog-routing.js';
-import { describeUnreachable, unreachableContacts } from '../incidents/unreachable-contacts.js';
+import { reloadWarnings } from '../incidents/unreachable-contacts.js';
 import { catalogSnapshot, matrixJson, runbookJson, type CatalogDeps } from './pages-runbooks.js';
 
 export function runbooksApi(deps: CatalogDeps): Router {
@@ -21,11 +21,8 @@ export function runbooksApi(deps: CatalogDeps): Router {
   router.post('/runbooks/reload', async (_req, res) => {
     const result = await deps.catalog.reload();
     const current = deps.catalog.current();
-    // The reload has happened either way; a failed check is a warning of its own, not a 500 for the reload.
-    const warnings = await unreachableContacts(deps.db, routingFromCatalog(current)).then(
-      (unreachable) => unreachable.map(describeUnreachable),
-      (error: unknown) => [`could not check open incidents against the reloaded matrix: ${(error as Error).message}`],
-    );
+    // The reload has happened either way: a failed check is one of the warnings, not a 500 for the reload.
+    const warnings = await reloadWarnings(deps.db, routingFromCatalog(current));
     res.json({
       ok: result.ok,
       runbooks: current.runbooks.size,

@@ -65,12 +65,6 @@ interface SendResult {
 
 type Claimed = Selectable<NotificationsTable>;
 
-/**
- * Claims up to `limit` due notifications: a lease (attempts+1, next attempt pushed past the send timeout) committed
- * before the POSTs, so no transaction is held across the network and a crash mid-send only delays a retry. First
- * attempts go before retries: a receiver that keeps failing must not keep a new page waiting behind its retries.
- * Escalation pages whose incident was acknowledged or resolved while they waited are cancelled here, unsent.
- */
 /** Where a claimed notification goes now: its stored URL, or its contact's channel as the matrix has it since a reload. */
 export type CurrentUrl = (n: Pick<Claimed, 'contact_id' | 'channel_type' | 'url' | 'attempts'>) => string;
 
@@ -88,6 +82,12 @@ export function currentChannelUrl(routing: Routing): CurrentUrl {
   };
 }
 
+/**
+ * Claims up to `limit` due notifications: a lease (attempts+1, next attempt pushed past the send timeout) committed
+ * before the POSTs, so no transaction is held across the network and a crash mid-send only delays a retry. First
+ * attempts go before retries: a receiver that keeps failing must not keep a new page waiting behind its retries.
+ * Escalation pages whose incident was acknowledged or resolved while they waited are cancelled here, unsent.
+ */
 async function claim(db: Db, claimedAt: Date, options: OutboxOptions, limit: number, currentUrl?: CurrentUrl): Promise<{ rows: Claimed[]; cancelled: number }> {
   return db.transaction().execute(async (tx) => {
     const due = await tx

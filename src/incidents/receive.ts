@@ -58,6 +58,9 @@ interface Group {
 
 const isActive = (status: Alert['status']) => status !== 'resolved';
 
+/** One alert instance of an incident (or of a group, before it has one): its source and fingerprint within it. */
+const instanceKey = (owner: number | string, alert: Pick<Alert, 'source' | 'fingerprint'>) => `${owner}\u0000${alert.source}\u0000${alert.fingerprint}`;
+
 /**
  * Another transaction got there first: it committed one of this batch's deliveries after this one looked (two replicas
  * got the same retry at the same moment), or it opened an incident this batch was about to open. The transaction is
@@ -220,7 +223,7 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
     // An instance's firing that this batch also carries, besides the later event the upsert applies (fired and resolved
     // before we heard of it): the timeline shows both, not a resolution of something that never fired.
     const firedAlso = new Map<string, Alert>();
-    for (const g of attached) for (const { alert } of g.alerts) if (isActive(alert.status)) firedAlso.set(`${g.incident.id}\u0000${alert.source}\u0000${alert.fingerprint}`, alert);
+    for (const g of attached) for (const { alert } of g.alerts) if (isActive(alert.status)) firedAlso.set(instanceKey(g.incident.id, alert), alert);
     const changedInstances = fastItems ? [] : await upsertInstances(tx, items, ctx.now, push, firedAlso);
 
     // Incidents where an instance resolved or was acknowledged in this batch: count what is still active.
@@ -369,7 +372,7 @@ async function keepEarlyResolutions(tx: Tx, groups: Group[], now: Date): Promise
   const latest = new Map<string, { group_key: string; source: string; fingerprint: string; resolved_event_at: string }>();
   for (const g of groups) {
     for (const { alert } of g.alerts) {
-      const k = `${g.key}\u0000${alert.source}\u0000${alert.fingerprint}`;
+      const k = instanceKey(g.key, alert);
       const prev = latest.get(k);
       if (!prev || prev.resolved_event_at <= alert.eventAt) latest.set(k, { group_key: g.key, source: alert.source, fingerprint: alert.fingerprint, resolved_event_at: alert.eventAt });
     }
@@ -496,7 +499,7 @@ function latestInstances(groups: (Group & { incident: Incident })[]): InstanceIt
   const latest = new Map<string, InstanceItem>();
   for (const g of groups) {
     for (const { alert } of g.alerts) {
-      const k = `${g.incident.id}\u0000${alert.source}\u0000${alert.fingerprint}`;
+      const k = instanceKey(g.incident.id, alert);
       const prev = latest.get(k);
       if (!prev || prev.alert.eventAt <= alert.eventAt) latest.set(k, { incidentId: g.incident.id, alert });
     }
@@ -552,7 +555,7 @@ async function upsertInstances(tx: Tx, items: InstanceItem[], now: Date, push: (
     if (!prior || prior.status !== alert.status) {
       changes.push({ incidentId, source: alert.source, status: alert.status, actor: alert.actor ?? null });
       const entry = (a: Alert): TimelineEntry => ({ kind: `alert_${a.status}`, actor: a.actor ?? null, data: { source: a.source, fingerprint: a.fingerprint, title: a.title, url: a.url } });
-      const fired = !prior && !isActive(alert.status) ? firedAlso.get(`${incidentId}\u0000${alert.source}\u0000${alert.fingerprint}`) : undefined;
+      const fired = !prior && !isActive(alert.status) ? firedAlso.get(instanceKey(incidentId, alert)) : undefined;
       push(incidentId, fired ? [entry(fired), entry(alert)] : [entry(alert)]);
     }
   });

@@ -27,3 +27,12 @@ export async function unreachableContacts(db: Executor, routing: Routing): Promi
 export function describeUnreachable(u: UnreachableContact): string {
   return `open incident ${u.incidentId} escalates to contact "${u.contact}", which the matrix no longer has (or has no channel): its pages will not be sent`;
 }
+
+/** What a reload says about open incidents and the reloaded matrix; a check that fails is a warning of its own. */
+export async function reloadWarnings(db: Executor, routing: Routing): Promise<string[]> {
+  try {
+    return (await unreachableContacts(db, routing)).map(describeUnreachable);
+  } catch (error) {
+    return [`could not check open incidents against the reloaded matrix: ${(error as Error).message}`];
+  }
+}
