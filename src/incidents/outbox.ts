@@ -40,7 +40,10 @@ export interface OutboxTickResult {
   sent: number;
   retried: number;
   failed: number;
-  /** Escalation pages dropped unsent because their incident was acknowledged, resolved or reopened since they were queued. */
+  /**
+   * Escalation pages dropped unsent because their incident was acknowledged, resolved or reopened since they were queued,
+   * and retries dropped because the channel the matrix moved them to already has their page.
+   */
   cancelled?: number;
 }
 
@@ -103,15 +106,16 @@ async function claim(db: Db, claimedAt: Date, options: OutboxOptions, limit: num
       .skipLocked()
       .execute();
     const cancelled = await cancelStalePages(tx, due, claimedAt);
-    const moved: { id: number; url: string }[] = [];
+    const moves = new Map<number, string>();
+    for (const r of due) {
+      const url = currentUrl && !cancelled.has(Number(r.id)) ? currentUrl(r) : r.url;
+      if (url !== r.url) moves.set(Number(r.id), url);
+    }
+    const superseded = moves.size ? await supersedeMoves(tx, due, moves, claimedAt) : new Set<number>();
+    const moved = [...moves].filter(([id]) => !superseded.has(id)).map(([id, url]) => ({ id, url }));
     const rows = due
-      .filter((r) => !cancelled.has(Number(r.id)))
-      .map((r) => {
-        const url = currentUrl ? currentUrl(r) : r.url;
-        if (url === r.url) return r;
-        moved.push({ id: r.id, url });
-        return { ...r, url };
-      });
+      .filter((r) => !cancelled.has(Number(r.id)) && !superseded.has(Number(r.id)))
+      .map((r) => (moves.has(Number(r.id)) ? { ...r, url: moves.get(Number(r.id))! } : r));
     if (moved.length) {
       await sql`update notifications n set url = m.url from json_to_recordset(${JSON.stringify(moved)}::json) as m(id bigint, url text) where n.id = m.id`.execute(tx);
     }
@@ -122,7 +126,7 @@ async function claim(db: Db, claimedAt: Date, options: OutboxOptions, limit: num
     if (rows.length) {
       await sql`update notifications set attempts = attempts + 1, next_attempt_at = ${leaseUntil}::timestamptz where id = any(${rows.map((r) => r.id)}::bigint[])`.execute(tx);
     }
-    return { rows: rows.map((r) => ({ ...r, attempts: r.attempts + 1 })), cancelled: cancelled.size };
+    return { rows: rows.map((r) => ({ ...r, attempts: r.attempts + 1 })), cancelled: cancelled.size + superseded.size };
   });
 }
 
@@ -288,6 +292,47 @@ async function cancelStalePages(tx: Executor, due: { id: number; kind: string; i
     rows.map((r) => ({ incident_id: r.incident_id, at: now, kind: 'notification_cancelled', actor: null, data: { notificationId: Number(r.id), contact: r.contact_id, channel: r.channel_type, status: r.status } })),
   );
   return new Set(rows.map((r) => Number(r.id)));
+}
+
+/** One page to one contact: the notifications of its channels share the idempotency key up to the channel's index. */
+const pageOf = (idempotencyKey: string) => idempotencyKey.replace(/-\d+$/, '');
+
+/**
+ * Moves (id → the contact's current URL) whose page that URL already has: another channel's notification of the same
+ * page is pending or sent there, or an earlier move in this round goes there. A contact that had two webhooks, one of
+ * them failing, and lost that one in a reload would otherwise get the page twice at the one left. They are closed as
+ * `cancelled` with a `notification_cancelled` timeline entry (status `superseded`), in the claim's transaction.
+ */
+async function supersedeMoves(tx: Executor, due: Claimed[], moves: ReadonlyMap<number, string>, now: Date): Promise<Set<number>> {
+  const movedRows = due.filter((r) => moves.has(Number(r.id)));
+  const incidentIds = [...new Set(movedRows.flatMap((r) => (r.incident_id === null ? [] : [r.incident_id])))];
+  const reportIds = [...new Set(movedRows.flatMap((r) => (r.report_id === null ? [] : [r.report_id])))];
+  const siblings = await tx
+    .selectFrom('notifications')
+    .select(['id', 'idempotency_key', 'contact_id', 'channel_type', 'url'])
+    .where('status', 'in', ['pending', 'sent'])
+    .where('contact_id', 'in', [...new Set(movedRows.map((r) => r.contact_id))])
+    .where((eb) => eb.or([eb('incident_id', 'in', incidentIds.length ? incidentIds : [-1]), eb('report_id', 'in', reportIds.length ? reportIds : [-1])]))
+    .execute();
+  const target = (n: { id: number; idempotency_key: string; contact_id: string; channel_type: string }, url: string) => `${pageOf(n.idempotency_key)}\u0000${n.contact_id}\u0000${n.channel_type}\u0000${url}`;
+  const taken = new Set(siblings.filter((s) => !moves.has(Number(s.id))).map((s) => target(s, s.url)));
+  const superseded: Claimed[] = [];
+  for (const r of movedRows) {
+    const key = target(r, moves.get(Number(r.id))!);
+    if (taken.has(key)) superseded.push(r);
+    else taken.add(key);
+  }
+  if (!superseded.length) return new Set();
+  await sql`
+    update notifications set status = 'cancelled', last_error = 'cancelled: its channel left the matrix, and the channel left already has this page'
+    where id = any(${superseded.map((r) => r.id)}::bigint[])`.execute(tx);
+  await appendTimelineRows(
+    tx,
+    superseded
+      .filter((r) => r.incident_id !== null)
+      .map((r) => ({ incident_id: r.incident_id!, at: now, kind: 'notification_cancelled', actor: null, data: { notificationId: Number(r.id), contact: r.contact_id, channel: r.channel_type, status: 'superseded' } })),
+  );
+  return new Set(superseded.map((r) => Number(r.id)));
 }
 
 export async function outboxBacklog(db: Db): Promise<number> {

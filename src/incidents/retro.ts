@@ -57,7 +57,9 @@ export function describeEvent(event: Pick<IncidentEvent, 'kind' | 'data'>, ctx: 
     case 'notification_failed':
       return { text: `Notification to ${contact(d.contact)} failed: ${str(d.error)}`, category: 'notification' };
     case 'notification_cancelled':
-      return { text: `Page to ${contact(d.contact)} (${str(d.channel)}) not sent: the incident was ${str(d.status)} first`, category: 'notification' };
+      return d.status === 'superseded'
+        ? { text: `Page to ${contact(d.contact)} (${str(d.channel)}) not retried: its channel left the matrix, and the ${str(d.channel)} channel left already has this page`, category: 'notification' }
+        : { text: `Page to ${contact(d.contact)} (${str(d.channel)}) not sent: the incident was ${str(d.status)} first`, category: 'notification' };
     case 'drill_scheduled':
       return { text: `Drill of ${str(d.runbookId)} scheduled${d.dueAt ? `, due ${utcDay(new Date(str(d.dueAt)))}` : ''}`, category: 'other' };
     case 'note':

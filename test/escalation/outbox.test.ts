@@ -4,7 +4,7 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
 import { runEscalationTick } from '../../src/incidents/escalation-tick.js';
-import { enqueueNotification, runOutboxTick } from '../../src/incidents/outbox.js';
+import { currentChannelUrl, enqueueNotification, runOutboxTick } from '../../src/incidents/outbox.js';
 import type { Service } from '../../src/service.js';
 import { startSink } from '../support/http-sink.js';
 import { startServiceProcess } from '../support/service-process.js';
@@ -231,6 +231,54 @@ describe('a receiver URL fixed in the matrix while a page waits for its retry', 
     const stored = () => service!.db.db.selectFrom('notifications').select(['url', 'status', 'attempts']).executeTakeFirstOrThrow();
     for (const giveUp = Date.now() + 5_000; (await stored()).status !== 'sent' && Date.now() < giveUp; ) await new Promise((r) => setTimeout(r, 50));
     expect(await stored()).toEqual({ url: `${sink.url}/level-one-fixed`, status: 'sent', attempts: 2 });
+  });
+});
+
+describe('a contact that loses a failing channel of a type it still has another of', () => {
+  // Level one has three webhooks; the matrix is reloaded with only the one left, while the others' pages wait for retries.
+  const withLevelOne = (sinkUrl: string, paths: string[]) =>
+    sinkMatrix(sinkUrl, { ackWithin: '5m' }).replace(
+      `notify: [{ type: webhook, url: "${sinkUrl}/level-one" }]`,
+      `notify: [${paths.map((p) => `{ type: webhook, url: "${sinkUrl}/${p}" }`).join(', ')}]`,
+    );
+
+  async function firstRound(failing: (path: string) => boolean, paths: string[]) {
+    sink = await startSink((req) => (failing(req.path) ? 500 : 200));
+    const dir = await runbooksWithMatrix(withLevelOne(sink.url, paths));
+    service = await createTestService(database, { RUNBOOKS_DIR: dir, NOTIFY_BACKOFF: '10s' }, { clock });
+    await fire(service, 'MON-005');
+    await tick(service);
+    expect(sink.paths().sort()).toEqual(paths.map((p) => `/${p}`).sort());
+    return dir;
+  }
+  async function reloadAndRetry(dir: string, paths: string[]) {
+    await fs.writeFile(path.join(dir, 'matrix.yml'), withLevelOne(sink!.url, paths));
+    await request(service!.app).post('/api/runbooks/reload').set('Content-Type', 'application/json').send('{}').expect(200);
+    clock.advance(10_000);
+    return runOutboxTick(service!.db.db, () => clock.now(), service!.config.notify, currentChannelUrl(service!.routing()));
+  }
+  const stored = () => service!.db.db.selectFrom('notifications').select(['url', 'status', 'last_error']).orderBy('id').execute();
+
+  it('does not page the channel left a second time when it already has the page', async () => {
+    const dir = await firstRound((p) => p === '/one-a', ['one-a', 'one-b']);
+    expect(await reloadAndRetry(dir, ['one-b'])).toMatchObject({ sent: 0, retried: 0, cancelled: 1 });
+    expect(sink!.paths().filter((p) => p === '/one-b')).toHaveLength(1);
+    expect(await stored()).toEqual([
+      { url: `${sink!.url}/one-a`, status: 'cancelled', last_error: 'cancelled: its channel left the matrix, and the channel left already has this page' },
+      { url: `${sink!.url}/one-b`, status: 'sent', last_error: null },
+    ]);
+    const page = await request(service!.app).get('/incidents/1').expect(200);
+    expect(page.text).toContain('not retried: its channel left the matrix, and the webhook channel left already has this page');
+  });
+
+  it('sends one page, not two, when two failing channels are both moved to the one left', async () => {
+    const dir = await firstRound((p) => p !== '/one-c', ['one-a', 'one-b']);
+    expect(await reloadAndRetry(dir, ['one-c'])).toMatchObject({ sent: 1, cancelled: 1 });
+    expect(sink!.paths().filter((p) => p === '/one-c')).toHaveLength(1);
+    expect((await stored()).map((n) => [n.url, n.status])).toEqual([
+      [`${sink!.url}/one-c`, 'sent'],
+      [`${sink!.url}/one-b`, 'cancelled'],
+    ]);
   });
 });
 
