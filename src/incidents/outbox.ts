@@ -85,6 +85,21 @@ export function currentChannelUrl(routing: Routing): CurrentUrl {
   };
 }
 
+/** The next `limit` due notifications, first attempts first, locked; in the order of the notifications_due index (migrations/0005), so no sort of the backlog. */
+export function dueNotifications(db: Executor, claimedAt: Date, limit: number) {
+  return db
+    .selectFrom('notifications')
+    .selectAll()
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', '<=', claimedAt)
+    .orderBy(sql`attempts > 0`)
+    .orderBy('next_attempt_at')
+    .orderBy('id')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked();
+}
+
 /**
  * Claims up to `limit` due notifications: a lease (attempts+1, next attempt pushed past the send timeout) committed
  * before the POSTs, so no transaction is held across the network and a crash mid-send only delays a retry. First
@@ -93,18 +108,7 @@ export function currentChannelUrl(routing: Routing): CurrentUrl {
  */
 async function claim(db: Db, claimedAt: Date, options: OutboxOptions, limit: number, currentUrl?: CurrentUrl): Promise<{ rows: Claimed[]; cancelled: number }> {
   return db.transaction().execute(async (tx) => {
-    const due = await tx
-      .selectFrom('notifications')
-      .selectAll()
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '<=', claimedAt)
-      .orderBy(sql`attempts > 0`)
-      .orderBy('next_attempt_at')
-      .orderBy('id')
-      .limit(limit)
-      .forUpdate()
-      .skipLocked()
-      .execute();
+    const due = await dueNotifications(tx, claimedAt, limit).execute();
     const cancelled = await cancelStalePages(tx, due, claimedAt);
     const moves = new Map<number, string>();
     for (const r of due) {
