@@ -89,8 +89,8 @@
   // Drafts: every checkbox on a page submits a form, so ticking one (or acknowledging, or the reload after an escalation
   // deadline) navigates away and would throw away a half-typed note or a drill's gaps. Each text field's draft is kept
   // in this tab's sessionStorage (per page and field) and put back on the next load. Submitting its own form marks it
-  // sent; it is dropped only when the next page is not an error page (a refused form — too long, the database down —
-  // keeps it for the next try).
+  // sent; it is dropped only when the service says the form was accepted (the rr_form_accepted cookie of its redirect).
+  // A refused form (too long, the database down), a proxy's 502 or no answer at all keeps it for the next try.
   var DRAFT_FIELDS = 'form[method="post"] textarea[name], form[method="post"] input[type="text"][name]';
   function draftKey(field) {
     return 'rr-draft:' + window.location.pathname + ':' + (field.form.getAttribute('action') || '') + ':' + field.name;
@@ -125,7 +125,8 @@
   function settleSentDrafts() {
     var store = storage();
     if (!store) return;
-    var refused = !!document.querySelector('.error-card');
+    var accepted = /(?:^|;\s*)rr_form_accepted=1(?:;|$)/.test(document.cookie);
+    if (accepted) document.cookie = 'rr_form_accepted=; Path=/; Max-Age=0; SameSite=Lax' + (window.location.protocol === 'https:' ? '; Secure' : '');
     try {
       var sent = [];
       for (var i = 0; i < store.length; i++) {
@@ -134,7 +135,7 @@
       }
       for (var j = 0; j < sent.length; j++) {
         store.removeItem(sent[j]);
-        if (!refused) store.removeItem(sent[j].slice(SENT.length));
+        if (accepted) store.removeItem(sent[j].slice(SENT.length));
       }
     } catch (e) { /* refused */ }
   }

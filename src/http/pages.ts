@@ -15,8 +15,14 @@ export function formActor(res: Response): string {
 
 /** Where a form goes back to after posting: the page, at the item that changed, so the responder keeps their place. */
 export function backTo(res: Response, path: string, anchor?: string): void {
+  // Tells the page's script that the form was accepted, so it drops the sent draft. Only a page of ours says so: a
+  // proxy's 502 (or no answer) leaves the draft for the next try, which a page that merely is not an error page could not.
+  res.append('Set-Cookie', `${FORM_ACCEPTED_COOKIE}=1; Path=/; Max-Age=120; SameSite=Lax${res.req.secure ? '; Secure' : ''}`);
   res.redirect(303, anchor ? `${path}#${anchor}` : path);
 }
+
+/** Set with every accepted form's redirect; static/app.js reads and clears it. */
+export const FORM_ACCEPTED_COOKIE = 'rr_form_accepted';
 
 export function errorPage(renderer: Renderer, res: Response, status: number, title: string, message: string, back?: { href: string; label: string }): void {
   renderer.page(res, 'error', { status, heading: title, message, back: back ?? { href: '/', label: 'Open incidents' } }, { title, status });

@@ -1,6 +1,8 @@
 // Half-typed text survives the page's own navigations. Every checkbox is its own form, so a responder who types half a
 // note (or a drill's gaps), then ticks a step, gets a fresh page: the script keeps the draft in the tab and puts it back,
 // and forgets it once its own form has been sent and accepted.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/service.js';
@@ -83,6 +85,49 @@ describe('drafts in chromium', () => {
     await page.reload();
     expect(await page.locator('#note-text').inputValue()).toBe('');
     await context.close();
+  });
+
+  it("a note lost to a proxy's 502 stays a draft: only the service's own answer says it was accepted", async () => {
+    const id = await fire('d4af7000000000003');
+    // A reverse proxy in front of the service whose first POST gets the gateway's own error page, as when the service
+    // restarts behind nginx; everything else passes through.
+    let posts = 0;
+    const proxy = http.createServer((req, res) => {
+      if (req.method === 'POST' && posts++ === 0) {
+        req.resume();
+        res.writeHead(502, { 'Content-Type': 'text/html' }).end('<html><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>');
+        return;
+      }
+      const upstream = http.request(`${baseUrl}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const viaProxy = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${viaProxy}/incidents/${id}`);
+      await page.locator('#note-text').fill('rolled back deploy 4711 at 03:20');
+      await page.getByRole('button', { name: 'Add note', exact: true }).click();
+      await page.getByText('502 Bad Gateway').waitFor();
+      // The responder opens the incident again: the note is still there to send.
+      await page.goto(`${viaProxy}/incidents/${id}`);
+      expect(await page.locator('#note-text').inputValue()).toBe('rolled back deploy 4711 at 03:20');
+
+      await page.getByRole('button', { name: 'Add note', exact: true }).click();
+      await page.waitForURL(/#timeline$/);
+      expect(await page.locator('#note-text').inputValue()).toBe('');
+      await page.goto(`${viaProxy}/incidents/${id}`);
+      expect(await page.locator('#note-text').inputValue()).toBe('');
+      expect(await page.locator('#timeline').textContent()).toContain('rolled back deploy 4711 at 03:20');
+    } finally {
+      await context.close();
+      proxy.closeAllConnections();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
   });
 
   it("a drill's gaps survive ticking its steps", async () => {
