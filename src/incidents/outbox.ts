@@ -357,48 +357,76 @@ function retryAfterMsOf(value: string, now: Date): number | undefined {
   return Number.isFinite(ms) && ms > 0 ? ms : undefined;
 }
 
-/** Returns null on a 2xx, else a short reason (with the receiver's Retry-After on a 429 or 503). */
+/** Redirects a POST may follow: 307 and 308 keep the method and the body (RFC 9110 §15.4). */
+const MAX_REDIRECTS = 3;
+
+/** Where a POST goes: the stored URL, or a redirect's Location resolved against the URL that answered it (`base`). */
+export function postTarget(href: string, base: URL | null): URL | { error: string } {
+  let target: URL;
+  try {
+    target = base ? new URL(href, base) : new URL(href);
+  } catch {
+    return { error: `TypeError: invalid URL ${JSON.stringify(href)}` };
+  }
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') return { error: `TypeError: unsupported protocol ${target.protocol}` };
+  // A page sent over TLS is never sent on in the clear because a receiver (or whoever answers for it) says so.
+  if (base?.protocol === 'https:' && target.protocol !== 'https:') return { error: `redirect from https to ${target.protocol.slice(0, -1)} refused, moved to ${href}` };
+  return target;
+}
+
+/**
+ * Returns null on a 2xx, else a short reason (with the receiver's Retry-After on a 429 or 503). A 307 or 308 is
+ * followed with the same body, up to MAX_REDIRECTS, all within the one timeout, but never from https to http; any other
+ * redirect would turn the POST into a GET, so it is a failure that names where the receiver says it moved (the matrix
+ * needs the new URL).
+ */
 function post(url: string, payload: unknown, idempotencyKey: string, timeoutMs: number): Promise<{ error: string; retryAfter?: string } | null> {
   return new Promise((resolve) => {
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch {
-      resolve({ error: `TypeError: invalid URL ${JSON.stringify(url)}` });
-      return;
-    }
-    if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-      resolve({ error: `TypeError: unsupported protocol ${target.protocol}` });
-      return;
-    }
     const body = JSON.stringify(payload);
     let settled = false;
+    let current: http.ClientRequest | null = null;
     const finish = (outcome: { error: string; retryAfter?: string } | null) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       resolve(outcome);
     };
-    const req = (target.protocol === 'https:' ? https : http).request(
-      target,
-      {
-        method: 'POST',
-        agent: agents[target.protocol],
-        headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey, 'user-agent': 'runbook-router', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        const status = res.statusCode ?? 0;
-        res.resume();
-        const retryAfter = status === 429 || status === 503 ? res.headers['retry-after'] : undefined;
-        res.on('end', () => finish(status >= 200 && status < 300 ? null : { error: `HTTP ${status}`, ...(retryAfter ? { retryAfter } : {}) }));
-        res.on('error', (error) => finish({ error: `${error.name}: ${error.message}` }));
-      },
-    );
     const timer = setTimeout(() => {
       finish({ error: `no answer within ${timeoutMs}ms` });
-      req.destroy();
+      current?.destroy();
     }, timeoutMs);
-    req.on('error', (error) => finish({ error: `${error.name}: ${error.message}` }));
-    req.end(body);
+
+    const send = (href: string, base: URL | null, redirectsLeft: number) => {
+      const target = postTarget(href, base);
+      if ('error' in target) {
+        finish(target);
+        return;
+      }
+      const req = (target.protocol === 'https:' ? https : http).request(
+        target,
+        {
+          method: 'POST',
+          agent: agents[target.protocol as keyof typeof agents],
+          headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey, 'user-agent': 'runbook-router', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          res.resume();
+          const location = status >= 300 && status < 400 ? res.headers.location : undefined;
+          const retryAfter = status === 429 || status === 503 ? res.headers['retry-after'] : undefined;
+          res.on('end', () => {
+            if (location && (status === 307 || status === 308) && redirectsLeft > 0) send(location, target, redirectsLeft - 1);
+            else if (status >= 200 && status < 300) finish(null);
+            else if (location) finish({ error: `HTTP ${status}${status === 307 || status === 308 ? ' (too many redirects)' : ''}, moved to ${location}` });
+            else finish({ error: `HTTP ${status}`, ...(retryAfter ? { retryAfter } : {}) });
+          });
+          res.on('error', (error) => finish({ error: `${error.name}: ${error.message}` }));
+        },
+      );
+      current = req;
+      req.on('error', (error) => finish({ error: `${error.name}: ${error.message}` }));
+      req.end(body);
+    };
+    send(url, null, MAX_REDIRECTS);
   });
 }

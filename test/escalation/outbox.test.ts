@@ -4,7 +4,7 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
 import { runEscalationTick } from '../../src/incidents/escalation-tick.js';
-import { currentChannelUrl, enqueueNotification, runOutboxTick } from '../../src/incidents/outbox.js';
+import { currentChannelUrl, enqueueNotification, postTarget, runOutboxTick } from '../../src/incidents/outbox.js';
 import type { Service } from '../../src/service.js';
 import { startSink } from '../support/http-sink.js';
 import { startServiceProcess } from '../support/service-process.js';
@@ -282,6 +282,34 @@ describe('a contact that loses a failing channel of a type it still has another 
   });
 });
 
+describe('a receiver that redirects', () => {
+  const enqueue = (key: string, url: string) => enqueueNotification(service!.db.db, { idempotencyKey: key, kind: 'test', contactId: 'level-one', channel: { type: 'webhook', url }, payload: { text: key }, now: clock.now() });
+  const stored = (key: string) => service!.db.db.selectFrom('notifications').select(['status', 'last_error']).where('idempotency_key', '=', key).executeTakeFirstOrThrow();
+
+  it('gets the page at the new URL after a 307 or 308, the same body and Idempotency-Key', async () => {
+    sink = await startSink((req) =>
+      req.path === '/old' ? { status: 307, headers: { Location: '/moved' } } : req.path === '/moved' ? { status: 308, headers: { Location: `${sink!.url}/final` } } : 200,
+    );
+    service = await start(sink);
+    await enqueue('moved-1', `${sink.url}/old`);
+    expect(await runOutboxTick(service.db.db, () => clock.now(), service.config.notify)).toMatchObject({ sent: 1 });
+    expect(sink.paths()).toEqual(['/old', '/moved', '/final']);
+    expect(sink.received.map((r) => [r.headers['idempotency-key'], r.body])).toEqual(Array(3).fill(['moved-1', { text: 'moved-1' }]));
+    expect(await stored('moved-1')).toEqual({ status: 'sent', last_error: null });
+  });
+
+  it('is a failure that says where it moved after a 301, and after too many redirects', async () => {
+    sink = await startSink((req) => (req.path === '/gone' ? { status: 301, headers: { Location: 'https://hooks.example.com/new' } } : { status: 307, headers: { Location: '/loop' } }));
+    service = await start(sink);
+    await enqueue('moved-2', `${sink.url}/gone`);
+    await enqueue('moved-3', `${sink.url}/loop`);
+    expect(await runOutboxTick(service.db.db, () => clock.now(), service.config.notify)).toMatchObject({ sent: 0, retried: 2 });
+    expect(await stored('moved-2')).toEqual({ status: 'pending', last_error: 'HTTP 301, moved to https://hooks.example.com/new' });
+    expect(await stored('moved-3')).toEqual({ status: 'pending', last_error: 'HTTP 307 (too many redirects), moved to /loop' });
+    expect(sink.paths().filter((p) => p === '/loop')).toHaveLength(4);
+  });
+});
+
 describe('stopping while a page is in flight', () => {
   it('says it is waiting for it, and exits cleanly once it is answered or timed out', async () => {
     sink = await startSink((_req, index) => (index === 0 ? 'hang' : 200));
@@ -295,5 +323,20 @@ describe('stopping while a page is in flight', () => {
     await sink.waitFor(1, 5_000);
     expect(await replica.stop()).toBe(0);
     expect(replica.output(), replica.output().slice(-3000)).toMatch(/"notifications":1,.*"msg":"waiting for notifications in flight before stopping"/);
+  });
+});
+
+describe('where a page is posted', () => {
+  it('follows a redirect within http or https, or from http to https, but never from https to http', () => {
+    const at = (href: string, base: string | null) => {
+      const target = postTarget(href, base ? new URL(base) : null);
+      return target instanceof URL ? target.href : target.error;
+    };
+    expect(at('https://hooks.example.com/a', null)).toBe('https://hooks.example.com/a');
+    expect(at('/b?x=1', 'https://hooks.example.com/a')).toBe('https://hooks.example.com/b?x=1');
+    expect(at('https://hooks.example.com/c', 'http://127.0.0.1:9/a')).toBe('https://hooks.example.com/c');
+    expect(at('http://hooks.example.com/d', 'https://hooks.example.com/a')).toBe('redirect from https to http refused, moved to http://hooks.example.com/d');
+    expect(at('ftp://hooks.example.com/e', 'http://hooks.example.com/a')).toBe('TypeError: unsupported protocol ftp:');
+    expect(at('not a url', null)).toBe('TypeError: invalid URL "not a url"');
   });
 });
