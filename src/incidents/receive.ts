@@ -7,6 +7,7 @@ import { groupKeyOf } from './group-key.js';
 import { instanceRow } from './instance-row.js';
 import { BODY_SEPARATOR, joinBodies } from './raw-bodies.js';
 import { receiveFiring } from './receive-firing.js';
+import { refiredKey, refiredRepeats } from './refired-repeats.js';
 import { pinRunbooks } from './runbook-pin.js';
 import type { Route, Routing } from './routing.js';
 import { acknowledge, openedState, reopen, resolve, type IncidentState, type TimelineEntry } from './transitions.js';
@@ -151,6 +152,13 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
 
   const seenBefore = primaries.filter((i) => seenKeys.has(keyOf(deliveries[i]!)));
   if (seenBefore.length) {
+    // Same bytes, new notification: applied again from the start under keys of their own. The run above holds its locks
+    // and stamps (the same `now`), which the second run takes again; its new keys are unseen, so it does not come back here.
+    const refired = await refiredRepeats(tx, seenBefore.map((i) => deliveries[i]!));
+    if (refired.size) {
+      return applyDeliveries(tx, deliveries.map((d) => (refired.has(d.deliveryKey) ? { ...d, deliveryKey: refiredKey(d.deliveryKey, ctx.now) } : d)), ctx);
+    }
+
     const bySource = new Map<string, string[]>();
     for (const i of seenBefore) {
       const d = deliveries[i]!;
