@@ -90,6 +90,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
   if (first.findings.some((f) => f.severity === 'error')) {
     logger.warn({ errors: first.findings.filter((f) => f.severity === 'error').map((f) => `${f.file}:${f.line}: ${f.rule}: ${f.message}`) }, 'runbook catalog has errors');
   }
+  const unrouted = first.findings.filter((f) => f.rule === 'matrix-unknown-runbook');
+  if (unrouted.length) logger.warn({ routes: unrouted.map((f) => `${f.file}:${f.line}: ${f.message}`) }, 'the matrix routes alerts to runbooks that do not exist');
   let routingFor: { catalog: Catalog; routing: Routing } | null = null;
   const routing = (): Routing => {
     const current = catalog.current();

@@ -46,6 +46,15 @@ export interface CatalogFallback {
   matrix: Matrix | null;
 }
 
+/**
+ * Of several files defining one RUN- id, the one that serves ranks lowest: the file that served it before (a copy added
+ * beside it, a draft say, must not take over a live route), then the file named after the id, then name order.
+ */
+function servingRank(runbook: Runbook, fallback?: CatalogFallback): number {
+  if (fallback?.runbooksByFile.get(runbook.file)?.id === runbook.id) return 0;
+  return path.basename(runbook.file).toLowerCase() === `${runbook.id.toLowerCase()}.md` ? 1 : 2;
+}
+
 export function assembleCatalog(sources: CatalogSources, fallback?: CatalogFallback): Catalog {
   const findings: Finding[] = [];
   const runbooks = new Map<string, Runbook>();
@@ -60,7 +69,9 @@ export function assembleCatalog(sources: CatalogSources, fallback?: CatalogFallb
     if (!runbook) continue;
     const first = runbooks.get(runbook.id);
     if (first) {
-      findings.push({ file, line: runbook.lines.id, severity: 'error', rule: 'duplicate-id', message: `${runbook.id} is already defined in ${first.file}:${first.lines.id}; this file is ignored` });
+      const [serving, ignored] = servingRank(runbook, fallback) < servingRank(first, fallback) ? [runbook, first] : [first, runbook];
+      findings.push({ file: ignored.file, line: ignored.lines.id, severity: 'error', rule: 'duplicate-id', message: `${runbook.id} is already defined in ${serving.file}:${serving.lines.id}; this file is ignored` });
+      runbooks.set(runbook.id, serving);
       continue;
     }
     runbooks.set(runbook.id, runbook);

@@ -9,7 +9,7 @@ export { MATRIX_FILE } from './catalog-sources.js';
 
 export interface Catalog {
   dir: string;
-  /** By RUN- id. A duplicate id keeps the first file (in name order) and reports `duplicate-id`. */
+  /** By RUN- id. A duplicate id keeps the file that served it before, else the one named after it, else the first in name order, and reports `duplicate-id`. */
   runbooks: Map<string, Runbook>;
   matrix: Matrix | null;
   /** Parse, matrix and duplicate-id findings; `lintCatalog` adds the quality gates. */

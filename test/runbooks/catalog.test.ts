@@ -1,4 +1,4 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createCatalogStore, loadCatalog, type Catalog } from '../../src/runbooks/catalog.js';
@@ -89,6 +89,92 @@ describe('createCatalogStore', () => {
       expect(result.findings).toContainEqual(expect.objectContaining({ rule: 'matrix-invalid', severity: 'error', message: expect.stringContaining('alerts.MON-101.severity') }));
       expect(store.current().matrix).toBe(good);
       expect(matchAlert(store.current(), 'MON-101').severity).toBe('critical');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('refuses a new matrix that sends a working route to a runbook that does not exist, keeping the last good one', async () => {
+    const { dir, cleanup } = await writeCatalog({ 'RUN-101.md': RUN_101, 'matrix.yml': MATRIX });
+    try {
+      const store = createCatalogStore(dir);
+      expect((await store.reload()).ok).toBe(true);
+      const good = store.current().matrix;
+      await writeFile(path.join(dir, 'matrix.yml'), MATRIX.replace('runbook: RUN-101', 'runbook: RUN-199'));
+      const result = await store.reload();
+      expect(result).toEqual({
+        ok: false,
+        findings: [{ file: path.join(dir, 'matrix.yml'), line: 14, severity: 'error', rule: 'matrix-invalid', message: 'alerts.MON-101.runbook: RUN-199 does not exist (it led to RUN-101); the last good matrix stays in service until this is fixed' }],
+      });
+      expect(store.current().matrix).toBe(good);
+      expect(matchAlert(store.current(), 'MON-101').runbook?.id).toBe('RUN-101');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('warns of a route that leads to no runbook and did not before either: at start-up, or a new alert', async () => {
+    const withNewAlert = `${MATRIX}  MON-150:\n    title: New alert\n    runbook: RUN-150\n    severity: warning\n    escalation: [platform-oncall]\n`;
+    const { dir, cleanup } = await writeCatalog({ 'RUN-101.md': RUN_101, 'matrix.yml': MATRIX.replace('runbook: RUN-101', 'runbook: RUN-199') });
+    try {
+      const store = createCatalogStore(dir);
+      const warning = (monId: string, runbookId: string, line: number) => ({ file: path.join(dir, 'matrix.yml'), line, severity: 'warning', rule: 'matrix-unknown-runbook', message: `alerts.${monId}.runbook: ${runbookId} does not exist, so ${monId}'s incidents open without a runbook` });
+      expect(await store.reload()).toEqual({ ok: true, findings: [warning('MON-101', 'RUN-199', 14)] });
+      expect(store.current().matrix!.alerts['MON-101']!.runbookId).toBe('RUN-199');
+
+      await writeFile(path.join(dir, 'matrix.yml'), withNewAlert);
+      expect(await store.reload()).toEqual({ ok: true, findings: [warning('MON-150', 'RUN-150', 19)] });
+      expect(store.current().matrix!.alerts['MON-150']!.runbookId).toBe('RUN-150');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('keeps serving a routed runbook whose file is renamed while the new matrix is refused', async () => {
+    const { dir, cleanup } = await writeCatalog({ 'RUN-101.md': RUN_101, 'matrix.yml': MATRIX });
+    try {
+      const store = createCatalogStore(dir);
+      await store.reload();
+      const good = store.current().runbooks.get('RUN-101')!;
+      // RUN-101 becomes RUN-116, and the matrix is updated, but with a typo in it.
+      await rm(path.join(dir, 'RUN-101.md'));
+      await writeFile(path.join(dir, 'RUN-116.md'), RUN_101.replace('RUN-101:', 'RUN-116:'));
+      await writeFile(path.join(dir, 'matrix.yml'), MATRIX.replace('runbook: RUN-101', 'runbook: RUN-116').replace('severity: critical', 'severity: critcal'));
+      const result = await store.reload();
+      expect(result.ok).toBe(false);
+      expect(matchAlert(store.current(), 'MON-101').runbook?.hash).toBe(good.hash);
+      expect(result.findings).toContainEqual(expect.objectContaining({ rule: 'routed-runbook-removed', severity: 'error', message: expect.stringContaining('RUN-101 is no longer defined by any file here, but alerts.MON-101') }));
+
+      // The matrix fixed: the renamed runbook serves, and the old one is gone.
+      await writeFile(path.join(dir, 'matrix.yml'), MATRIX.replace('runbook: RUN-101', 'runbook: RUN-116'));
+      expect(await store.reload()).toEqual({ ok: true, findings: [] });
+      expect(matchAlert(store.current(), 'MON-101').runbook?.id).toBe('RUN-116');
+      expect(store.current().runbooks.has('RUN-101')).toBe(false);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('keeps the file that served a runbook when a copy with the same id is added beside it', async () => {
+    const { dir, cleanup } = await writeCatalog({ 'RUN-101.md': RUN_101, 'matrix.yml': MATRIX });
+    try {
+      const store = createCatalogStore(dir);
+      await store.reload();
+      // Sorts before RUN-101.md ('-' < '.'), so name order alone would serve the draft.
+      await writeFile(path.join(dir, 'RUN-101-draft.md'), RUN_101.replace('Cache Eviction Storm', 'Cache Eviction Storm (DRAFT)'));
+      const result = await store.reload();
+      expect(result.ok).toBe(false);
+      expect(result.findings).toContainEqual(expect.objectContaining({ rule: 'duplicate-id', file: path.join(dir, 'RUN-101-draft.md'), message: expect.stringContaining('this file is ignored') }));
+      expect(store.current().runbooks.get('RUN-101')!.file).toBe(path.join(dir, 'RUN-101.md'));
+      // At start-up the file named after the id serves.
+      const fresh = createCatalogStore(dir);
+      await fresh.reload();
+      expect(fresh.current().runbooks.get('RUN-101')!.file).toBe(path.join(dir, 'RUN-101.md'));
+      // Renamed on purpose: the one file left serves.
+      await rm(path.join(dir, 'RUN-101.md'));
+      await rename(path.join(dir, 'RUN-101-draft.md'), path.join(dir, 'RUN-101-v2.md'));
+      expect((await store.reload()).ok).toBe(true);
+      expect(store.current().runbooks.get('RUN-101')!.title).toContain('(DRAFT)');
     } finally {
       await cleanup();
     }
