@@ -1,9 +1,28 @@
 // Turns runbook markdown into a flat list of top-level blocks with source lines, using markdown-it's
 // block tokenizer (token.map) so that lists, fences and headings are recognised the way any markdown
 // viewer shows them, instead of guessing with regexes over the whole file.
-import MarkdownIt, { type Token } from 'markdown-it';
+import MarkdownIt, { type StateBlock, type Token } from 'markdown-it';
+
+export interface ParseOptions {
+  /**
+   * Lines that end a list item instead of joining its text as a lazy continuation (an unindented line
+   * directly under `- [ ] item`). Markdown joins them, but a `Duration:` typed there is meant as a field.
+   */
+  endsListItem?: (line: string) => boolean;
+}
 
 const md = new MarkdownIt({ html: false });
+md.block.ruler.before('paragraph', 'list_item_end', endsLazyContinuation, { alt: ['paragraph'] });
+
+/**
+ * Paragraph terminator: true for a lazy line (indented less than its container's content, so only inside
+ * list items) that `endsListItem` claims. It never makes tokens: the line then starts a paragraph of its own.
+ */
+function endsLazyContinuation(state: StateBlock, line: number, _endLine: number, silent: boolean): boolean {
+  const endsListItem = (state.env as ParseOptions).endsListItem;
+  if (!silent || !endsListItem || state.sCount[line]! >= state.blkIndent) return false;
+  return endsListItem(state.src.slice(state.bMarks[line]! + state.tShift[line]!, state.eMarks[line]));
+}
 
 export interface ListItem {
   /** Inline text of the item's first paragraph, checkbox removed, continuation lines joined with a space. */
@@ -33,6 +52,8 @@ export type Block =
       closed: boolean;
       /** 1-based line of a fence opening (```bash) inside the code: almost always a missing closing fence. */
       swallowedOpening: number | null;
+      /** Fence character, ` or ~. */
+      marker: string;
     })
   | (Span & { kind: 'other' });
 
@@ -65,8 +86,8 @@ export function fencedLines(lines: string[]): boolean[] {
 const CHECKBOX = /^\[[ xX]\]\s*/;
 
 /** Parses normalised lines into top-level blocks. */
-export function parseBlocks(lines: string[]): Block[] {
-  const tokens = md.parse(lines.join('\n'), {});
+export function parseBlocks(lines: string[], options: ParseOptions = {}): Block[] {
+  const tokens = md.parse(lines.join('\n'), { ...options });
   const blocks: Block[] = [];
   let i = 0;
   while (i < tokens.length) {
@@ -85,7 +106,7 @@ export function parseBlocks(lines: string[]): Block[] {
       const last = lines[end - 1] ?? '';
       const closed = token.type === 'code_block' || (end - 1 > start && FENCE_LINE.test(last) && last.trim().length === (FENCE_LINE.exec(last)?.[1]?.length ?? -1));
       const swallowedOpening = token.type === 'fence' ? findOpening(lines, start + 1, end - 1, token.markup) : null;
-      blocks.push({ kind: 'fence', lang: token.info.trim().split(/\s+/)[0] ?? '', code: token.content.replace(/\n$/, ''), line: start + 1, closed, swallowedOpening, start, end });
+      blocks.push({ kind: 'fence', lang: token.info.trim().split(/\s+/)[0] ?? '', code: token.content.replace(/\n$/, ''), line: start + 1, closed, swallowedOpening, marker: token.markup[0] ?? '', start, end });
     } else if (token.map) {
       blocks.push({ kind: 'other', start, end });
     }
@@ -101,6 +122,29 @@ function findOpening(lines: string[], from: number, to: number, markup: string):
     if (match && match[1]![0] === markup[0] && match[1]!.length >= markup.length) return n + 1;
   }
   return null;
+}
+
+type Fence = Extract<Block, { kind: 'fence' }>;
+
+/**
+ * 1-based line of the fence that is never closed, when the last fence runs to the end of the file.
+ * A missing closing ``` shifts the pairing: the next bare ``` closes the earlier block and the fence after it
+ * is left open, so the error would land on a fence that is fine. The earlier block is taken as the open one
+ * when its code holds lines of the document (`looksLikeText`, e.g. `Verification:`) and every fence after
+ * it opens bare, so that pairing them the other way round is possible.
+ */
+export function unclosedFenceLine(blocks: Block[], looksLikeText: (line: string) => boolean): number | null {
+  const fences = blocks.filter((b): b is Fence => b.kind === 'fence');
+  const last = fences.at(-1);
+  if (!last || last.closed) return null;
+  let line = last.line;
+  for (let k = fences.length - 2; k >= 0; k--) {
+    const fence = fences[k]!;
+    // A fence with an info string only ever opens, and another fence kind cannot close this one.
+    if (fences[k + 1]!.lang !== '' || fence.marker !== last.marker || fence.swallowedOpening !== null) break;
+    if (fence.code.split('\n').some(looksLikeText)) line = fence.line;
+  }
+  return line;
 }
 
 /** Index of the token that closes the block opened at `i` (itself for self-contained tokens). */

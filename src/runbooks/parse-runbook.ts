@@ -3,12 +3,12 @@
 // `runbook` is null only when the file cannot be used at all (no RUN- id line, unknown Category,
 // unclosed code block): the catalog store then keeps serving the last good version.
 import { createHash } from 'node:crypto';
-import { fencedLines, normalizeLines, parseBlocks, plain, type Block } from './markdown-blocks.js';
+import { fencedLines, normalizeLines, parseBlocks, plain, unclosedFenceLine, type Block } from './markdown-blocks.js';
 import { headerFindings, parseHeader } from './parse-header.js';
 import {
   extractLinkedIds, extractRunIds, linkedIdsValue, parseChecklist, parseEscalation, parseScope, sectionKind, type SectionKind,
 } from './parse-sections.js';
-import { parseStep, stepHeading } from './parse-step.js';
+import { isStepMarker, parseStep, stepHeading } from './parse-step.js';
 import type { Finding, Runbook, RunReference, Step } from './runbook.js';
 
 export interface ParseResult {
@@ -40,13 +40,13 @@ export function parseRunbook(text: string, file: string): ParseResult {
     }
   });
 
-  const blocks = parseBlocks(lines);
+  const blocks = parseBlocks(lines, { endsListItem: isStepMarker });
   let brokenFence = false;
   for (const block of blocks) {
     if (block.kind !== 'fence') continue;
     if (!block.closed) {
       brokenFence = true;
-      findings.push({ file, line: block.line, severity: 'error', rule: 'parse', message: 'code block opened here is never closed (the rest of the file would be read as code)' });
+      findings.push({ file, line: unclosedFenceLine(blocks, isStepMarker) ?? block.line, severity: 'error', rule: 'parse', message: 'code block opened here is never closed (the rest of the file would be read as code)' });
     } else if (block.swallowedOpening !== null) {
       brokenFence = true;
       findings.push({ file, line: block.line, severity: 'error', rule: 'parse', message: `code block opened here contains another opening fence at line ${block.swallowedOpening}; a closing \`\`\` is missing before it` });

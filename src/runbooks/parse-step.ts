@@ -10,6 +10,7 @@ const STEP_HEADING = /^step\s+(\d+)\b\s*(?:[:.)\-–—]\s*)?(.*)$/i;
 const NUMBERED_HEADING = /^(\d+)[.)]\s+(.+)$/;
 const MARKER = /^(commands?|verification|verify|duration|rollback|checkpoint)\s*:\s*(.*)$/i;
 const INLINE_CODE = /^`([^`]+)`$/;
+const CODE_SPAN = /`[^`]+`/;
 const DURATION_VALUE = /^(\S+?)\s*(?:\(\s*max(?:imum)?\s*:?\s*([^)\s]+)\s*\)|,?\s+max(?:imum)?\s*:?\s*(\S+))?$/i;
 
 /** Number and title when `text` (a heading's text) is a step heading. */
@@ -17,6 +18,11 @@ export function stepHeading(text: string, inProcedure: boolean): { number: numbe
   const t = plain(text);
   const match = STEP_HEADING.exec(t) ?? (inProcedure ? NUMBERED_HEADING.exec(t) : null);
   return match ? { number: Number(match[1]), title: match[2]!.trim() } : null;
+}
+
+/** Whether `line` is one of a step's labelled lines (`Duration: 5m`, `**Verification:**`, `Rollback: \`…\``). */
+export function isStepMarker(line: string): boolean {
+  return MARKER.test(plain(line));
 }
 
 type Mode = 'prose' | 'commands' | 'verification';
@@ -80,7 +86,9 @@ export function parseStep(
         } else if (name === 'rollback') {
           step.rollback = value.replace(/^`([^`]*)`$/, '$1') || null;
           step.rollbackLine = line;
-          rollbackAwaitsCode = index === block.lines.length - 1;
+          // A Rollback line that already names its command is complete: the block after it is the step's
+          // forward command, and taking it as rollback would re-apply the change on undo.
+          rollbackAwaitsCode = index === block.lines.length - 1 && !CODE_SPAN.test(value);
         } else {
           step.checkpointLine = line;
           step.checkpoint = parseCheckpoint(value, line, file, findings);

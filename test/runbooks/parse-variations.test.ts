@@ -206,3 +206,85 @@ describe('structure problems', () => {
     expect(runbook).toMatchObject({ id: 'RUN-101', title: 'Cache Eviction Storm', owner: 'Platform Team' });
   });
 });
+
+describe('marker lines directly under a list item', () => {
+  const STEP_2_DURATION = 'Duration: 5m (max 10m)\n\n';
+
+  it('ends the verification item at Duration, Checkpoint and Rollback lines instead of joining them to its text', () => {
+    const text = RUN_101.replace(STEP_2_DURATION, '').replace(
+      '- [ ] Evictions below 100/s\n',
+      '- [ ] Evictions below 100/s\nDuration: 5m (max 10m)\nCheckpoint: manual\nRollback: `redis-cli config set maxmemory 4gb`\n',
+    );
+    const { runbook, findings } = parseRunbook(text, 'x.md');
+    expect(findings).toEqual([]);
+    const two = runbook!.steps[1]!;
+    expect(two.verification.map((v) => v.text)).toEqual(['Evictions below 100/s']);
+    expect(two.duration).toEqual({ expectedMs: 5 * 60_000, maxMs: 10 * 60_000, line: lineOf(text, 'Duration: 5m') });
+    expect([two.checkpoint, two.checkpointLine]).toEqual([true, lineOf(text, 'Checkpoint: manual')]);
+    expect([two.rollback, two.rollbackLine]).toEqual(['redis-cli config set maxmemory 4gb', lineOf(text, 'Rollback:')]);
+  });
+
+  it('does the same for bold labels', () => {
+    const text = RUN_101.replace('- [ ] Evictions below 100/s\n', '- [ ] Evictions below 100/s\n**Checkpoint:** manual\n**Rollback**: `redis-cli config set maxmemory 4gb`\n');
+    const two = parseRunbook(text, 'x.md').runbook!.steps[1]!;
+    expect(two.verification.map((v) => v.text)).toEqual(['Evictions below 100/s']);
+    expect(two.checkpoint).toBe(true);
+    expect(two.rollback).toBe('redis-cli config set maxmemory 4gb');
+  });
+
+  it('reads `Verification:` directly under a prose bullet list as the label of the checklist that follows', () => {
+    const text = RUN_101.replace(
+      'Check memory usage on the node:\n\nCommands:\n```bash\nredis-cli -h {{alert.labels.instance}} info memory\n```\n\nVerification:\n',
+      '- Open the Redis dashboard for {{alert.labels.instance}}\n- Compare used_memory with maxmemory\nVerification:\n',
+    );
+    const { runbook, findings } = parseRunbook(text, 'x.md');
+    expect(findings).toEqual([]);
+    const one = runbook!.steps[0]!;
+    expect(one.prose).toBe('- Open the Redis dashboard for {{alert.labels.instance}}\n- Compare used_memory with maxmemory');
+    expect(one.verification.map((v) => [v.text, v.line])).toEqual([['used_memory below maxmemory', lineOf(text, '- [ ] used_memory')]]);
+  });
+
+  it('still joins an ordinary lazy continuation line to the item', () => {
+    const text = RUN_101.replace('- [ ] Evictions below 100/s\n', '- [ ] Evictions below 100/s\nacross all nodes\n');
+    expect(parseRunbook(text, 'x.md').runbook!.steps[1]!.verification.map((v) => v.text)).toEqual(['Evictions below 100/s across all nodes']);
+  });
+});
+
+describe('an inline Rollback before the step command', () => {
+  const FORWARD = 'redis-cli -h {{alert.labels.instance}} config set maxmemory 6gb';
+
+  it.each([
+    ['a blank line', '\n\n'],
+    ['no blank line', '\n'],
+  ])('keeps the code block after `Rollback: \\`…\\`` and %s as the step command', (_, gap) => {
+    const text = RUN_101.replace('Duration: 5m (max 10m)\n\nCommands:\n', `Raise the limit on the affected node.\nRollback: \`redis-cli config set maxmemory 4gb\`${gap}`);
+    const two = parseRunbook(text, 'x.md').runbook!.steps[1]!;
+    expect(two.rollback).toBe('redis-cli config set maxmemory 4gb');
+    expect(two.commands.map((c) => c.code)).toEqual([FORWARD]);
+    expect(two.prose).toBe('Raise the limit on the affected node.');
+  });
+});
+
+describe('where an unclosed code block is reported', () => {
+  const STEP_1_CLOSE = 'info memory\n```';
+  const STEP_2_OPEN = '```bash\nredis-cli -h {{alert.labels.instance}} config set';
+
+  it('points at the fence that is never closed when a later bare ``` pairs with the wrong one', () => {
+    const text = RUN_101.replace(STEP_1_CLOSE, 'info memory\n').replace(STEP_2_OPEN, '```\nredis-cli -h {{alert.labels.instance}} config set');
+    const { runbook, findings } = parseRunbook(text, 'x.md');
+    expect(runbook).toBeNull();
+    expect(findings).toEqual([expect.objectContaining({ rule: 'parse', line: lineOf(text, '```bash'), message: expect.stringContaining('never closed') })]);
+  });
+
+  it('does so when every fence is bare', () => {
+    const text = RUN_101.replace(STEP_1_CLOSE, 'info memory\n').replaceAll('```bash', '```');
+    const { findings } = parseRunbook(text, 'x.md');
+    expect(findings).toEqual([expect.objectContaining({ rule: 'parse', line: lineOf(text, '```'), message: expect.stringContaining('never closed') })]);
+  });
+
+  it('still points at the last fence when it is the one left open', () => {
+    const text = RUN_101.replace(`${STEP_2_OPEN} maxmemory 6gb\n\`\`\``, '```\nredis-cli -h {{alert.labels.instance}} config set maxmemory 6gb');
+    const { findings } = parseRunbook(text, 'x.md');
+    expect(findings).toEqual([expect.objectContaining({ rule: 'parse', line: lineOf(text, '```', lineOf(text, 'Raise maxmemory')), message: expect.stringContaining('never closed') })]);
+  });
+});
