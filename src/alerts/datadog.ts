@@ -1,14 +1,20 @@
 import { z } from 'zod';
-import type { Alert, AlertStatus } from './alert.js';
-import { parseDatadogTitle } from './datadog-title.js';
+import type { Alert } from './alert.js';
+import { parseDatadogTitle, transitionStatus } from './datadog-title.js';
 import { monIdsFromFirstSource, monIdsIn } from './mon-id-token.js';
 import { boundedKey } from './bounded-key.js';
 import { MAX_INSTANT_MS, httpUrl, jsonObject, present } from './schema-parts.js';
 
+const scalar = z.union([z.string(), z.number()], { error: 'expected a string or a number' });
+
 /** `$ID`-like variables are numbers when the template left them unquoted; they are identifiers, so keep them as text. */
-const scalarId = z
-  .union([z.string(), z.number()], { error: 'expected a string or a number' })
-  .transform((value) => (typeof value === 'number' && Number.isInteger(value) ? BigInt(value).toString() : String(value)));
+const scalarId = scalar.transform((value) => (typeof value === 'number' && Number.isInteger(value) ? BigInt(value).toString() : String(value)));
+
+/**
+ * `$ID` is shown to the responder. Unquoted and above 2^53 (19-digit ids are), JSON.parse has already rounded it and the
+ * adapter only sees the parsed body, so its digits would name an event that does not exist: such an id is dropped.
+ */
+const eventId = scalar.transform((value) => (typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value) ? undefined : String(value)));
 
 const EPOCH_MS = { error: 'expected epoch milliseconds' };
 
@@ -28,7 +34,7 @@ const text = z.string().optional();
  * plus our recommended template (README §4); text fields must be strings when present.
  */
 export const datadogBodySchema = jsonObject({
-  id: scalarId.optional(),
+  id: eventId.optional(),
   alert_id: scalarId.optional(),
   alert_cycle_key: scalarId.optional(),
   last_updated: scalarId.optional(),
@@ -52,18 +58,6 @@ export const datadogBodySchema = jsonObject({
   aggreg_key: text,
 });
 
-// A Map so a sender-typed transition such as `constructor` cannot hit an Object.prototype member.
-const TRANSITIONS = new Map<string, AlertStatus>([
-  ['triggered', 'firing'],
-  ['re-triggered', 'firing'],
-  ['renotify', 'firing'],
-  ['warn', 'firing'],
-  ['re-warn', 'firing'],
-  ['no data', 'firing'],
-  ['re-no data', 'firing'],
-  ['recovered', 'resolved'],
-]);
-
 interface Tag {
   key: string;
   value: string;
@@ -86,7 +80,7 @@ export function adaptDatadog(body: unknown, receivedAt: Date): Alert[] {
   const rawTitle = present(dd.title) ?? present(dd.alert_title);
   const title = parseDatadogTitle(rawTitle ?? '');
   const transition = present(dd.alert_transition) ?? title.state;
-  const status = transition === undefined ? undefined : TRANSITIONS.get(transition.toLowerCase());
+  const status = transition === undefined ? undefined : transitionStatus(transition);
   // Unknown transitions (older docs list `Null`) carry no state we could act on.
   if (status === undefined) return [];
 
@@ -97,8 +91,9 @@ export function adaptDatadog(body: unknown, receivedAt: Date): Alert[] {
 
   const scope = present(dd.alert_scope) ?? title.scope;
   const alertId = present(dd.alert_id);
-  // The default payload has no $ALERT_ID; the stripped title is the same on trigger and recovery, so it names the monitor.
-  const identity = alertId ?? `title:${title.text}`;
+  // The default payload has no $ALERT_ID; the title without Datadog's prefixes is the same on trigger and recovery and,
+  // unlike the display text, keeps name groups such as `[Prod]` that tell two monitors apart.
+  const identity = alertId ?? `title:${title.name}`;
   // Scopes and default-payload titles are sender text of any length; boundedKey keeps the instance key storable.
   const fingerprint = boundedKey(scope ? `${identity}/${scope}` : identity);
 

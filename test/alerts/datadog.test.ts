@@ -8,13 +8,13 @@ const RECEIVED = new Date('2026-08-14T12:00:00.000Z');
 
 describe('parseDatadogTitle', () => {
   it.each([
-    ['[P1] [Triggered on {host:web-03}] [MON-044] Disk usage above 95% on /var', { priority: 'P1', state: 'Triggered', scope: 'host:web-03', text: 'Disk usage above 95% on /var' }],
-    ['[Recovered] Host is Down', { priority: undefined, state: 'Recovered', scope: undefined, text: 'Host is Down' }],
-    ['[Re-No Data on {host:a,env:prod}] x', { priority: undefined, state: 'Re-No Data', scope: 'host:a,env:prod', text: 'x' }],
-    ['[Triggered] [Memory Alert]', { priority: undefined, state: 'Triggered', scope: undefined, text: 'Memory Alert' }],
-    ['[MON-005] Pool above 90%', { priority: undefined, state: 'MON-005', scope: undefined, text: 'Pool above 90%' }],
-    ['Plain title [with brackets]', { priority: undefined, state: undefined, scope: undefined, text: 'Plain title [with brackets]' }],
-    ['[p3]   [Warn]   Slow', { priority: 'P3', state: 'Warn', scope: undefined, text: 'Slow' }],
+    ['[P1] [Triggered on {host:web-03}] [MON-044] Disk usage above 95% on /var', { priority: 'P1', state: 'Triggered', scope: 'host:web-03', text: 'Disk usage above 95% on /var', name: '[MON-044] Disk usage above 95% on /var' }],
+    ['[Recovered] Host is Down', { priority: undefined, state: 'Recovered', scope: undefined, text: 'Host is Down', name: 'Host is Down' }],
+    ['[Re-No Data on {host:a,env:prod}] x', { priority: undefined, state: 'Re-No Data', scope: 'host:a,env:prod', text: 'x', name: 'x' }],
+    ['[Triggered] [Memory Alert]', { priority: undefined, state: 'Triggered', scope: undefined, text: 'Memory Alert', name: '[Memory Alert]' }],
+    ['[MON-005] Pool above 90%', { priority: undefined, state: 'MON-005', scope: undefined, text: 'Pool above 90%', name: '[MON-005] Pool above 90%' }],
+    ['Plain title [with brackets]', { priority: undefined, state: undefined, scope: undefined, text: 'Plain title [with brackets]', name: 'Plain title [with brackets]' }],
+    ['[p3]   [Warn]   Slow', { priority: 'P3', state: 'Warn', scope: undefined, text: 'Slow', name: 'Slow' }],
   ])('%j', (title, parts) => {
     expect(parseDatadogTitle(title)).toEqual(parts);
   });
@@ -96,7 +96,7 @@ describe('adaptDatadog: default payload (no transition, no alert_id)', () => {
         source: 'datadog',
         monId: 'MON-044',
         status: 'firing',
-        fingerprint: 'title:Disk usage above 95% on /var/host:web-03',
+        fingerprint: 'title:[MON-044] Disk usage above 95% on /var/host:web-03',
         title: 'Disk usage above 95% on /var',
         labels: { scope: 'host:web-03', priority: 'P1' },
         values: {
@@ -114,7 +114,7 @@ describe('adaptDatadog: default payload (no transition, no alert_id)', () => {
 
   it('gives the recovery the same fingerprint so it resolves the same instance', () => {
     expect(recovered.map((a) => [a.status, a.fingerprint, a.monId, a.eventAt])).toEqual([
-      ['resolved', 'title:Disk usage above 95% on /var/host:web-03', 'MON-044', '2026-08-14T10:56:00.000Z'],
+      ['resolved', 'title:[MON-044] Disk usage above 95% on /var/host:web-03', 'MON-044', '2026-08-14T10:56:00.000Z'],
     ]);
   });
 });
@@ -147,13 +147,14 @@ describe('adaptDatadog: MON ids', () => {
 describe('adaptDatadog: numbers where the template left $VARS unquoted', () => {
   const [alert] = adaptDatadog(fixtureJson('datadog-numeric-ids.json'), RECEIVED);
 
-  it('converts ids to strings (a 19-digit $ID is already rounded by JSON.parse) and date to an ISO time', () => {
+  it('converts ids to strings, drops the 19-digit $ID JSON.parse already rounded, and converts date to an ISO time', () => {
+    expect(alert!.values).not.toHaveProperty('event_id');
     expect(alert).toMatchObject({
       status: 'firing',
       monId: 'MON-005',
       fingerprint: '148275309/host:pg-primary-1',
       eventAt: '2026-08-14T09:01:40.000Z',
-      values: { event_id: '7742351184602800128', transition: 'Warn', alert_type: 'warning' },
+      values: { transition: 'Warn', alert_type: 'warning' },
     });
   });
 

@@ -18,7 +18,7 @@ describe('sender text of the largest accepted size is parsed in linear time', ()
   }, HANG_MS);
 
   it('parseDatadogTitle: still takes the first " on {" of a group that ends with "}"', () => {
-    expect(parseDatadogTitle('[Triggered on {host:a} on {b}] x')).toEqual({ priority: undefined, state: 'Triggered', scope: 'host:a} on {b', text: 'x' });
+    expect(parseDatadogTitle('[Triggered on {host:a} on {b}] x')).toEqual({ priority: undefined, state: 'Triggered', scope: 'host:a} on {b', text: 'x', name: 'x' });
     expect(parseDatadogTitle('[Triggered on {}] x')).toMatchObject({ state: 'Triggered', scope: undefined });
     expect(parseDatadogTitle('[Triggered on {host:a] x')).toMatchObject({ state: 'Triggered on {host:a', scope: undefined });
   });
