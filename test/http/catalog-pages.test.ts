@@ -42,6 +42,11 @@ describe('effectiveLastTested', () => {
     expect(effectiveLastTested({ lastTested: '2026-05-15' }, null, options)).toMatchObject({ stale: true, ageDays: 91 });
     expect(effectiveLastTested({ lastTested: null }, null, options)).toEqual({ date: null, source: 'file', stale: true, ageDays: null });
   });
+  it('does not trust a Last Tested date after today: untested, and a drill passed meanwhile counts', () => {
+    expect(effectiveLastTested({ lastTested: '2027-06-01' }, null, options)).toEqual({ date: null, source: 'file', stale: true, ageDays: null });
+    expect(effectiveLastTested({ lastTested: '2027-06-01' }, new Date('2026-08-01T12:00:00Z'), options)).toEqual({ date: new Date('2026-08-01T12:00:00Z'), source: 'drill', stale: false, ageDays: 12 });
+    expect(effectiveLastTested({ lastTested: '2026-08-14' }, null, options)).toMatchObject({ source: 'file', stale: false, ageDays: 0 });
+  });
 });
 
 describe('/runbooks and /api/runbooks', () => {
