@@ -15,6 +15,8 @@ export function parseIsoWeek(text: string): IsoWeek {
   if (!match) throw new RangeError(`expected an ISO week like 2026-W47, got ${JSON.stringify(text)}`);
   const year = Number(match[1]);
   const week = Number(match[2]);
+  // Date.UTC reads years 0-99 as 1900-1999, so 0099-W01 answered with 1999's data; no report predates the epoch anyway.
+  if (year < 1970) throw new RangeError(`expected a week from 1970 on, got ${JSON.stringify(text)}`);
   if (week < 1 || week > weeksInYear(year)) throw new RangeError(`${year} has no week ${week} (it has ${weeksInYear(year)})`);
   return { year, week };
 }

@@ -31,6 +31,7 @@ describe('ISO weeks', () => {
     expect(weeksInYear(2027)).toBe(52);
     expect(() => parseIsoWeek('2027-W53')).toThrow('2027 has no week 53 (it has 52)');
     expect(() => parseIsoWeek('next week')).toThrow('expected an ISO week like 2026-W47, got "next week"');
+    expect(() => parseIsoWeek('0099-W01')).toThrow('expected a week from 1970 on, got "0099-W01"');
     expect(shiftIsoWeek('2026-W01', -1)).toBe('2025-W52');
     expect(shiftIsoWeek('2026-W53', 1)).toBe('2027-W01');
   });

@@ -86,5 +86,6 @@ describe('the weekly report job', () => {
     expect(preview.incidents.overall.mttaMs).toBe(360_000);
     const bad = await request(service.app).get('/api/reports/preview?week=2027-W53').expect(400);
     expect(bad.body.error).toContain('2027 has no week 53');
+    expect((await request(service.app).get('/api/reports/preview?week=0099-W01').expect(400)).body.error).toContain('expected a week from 1970 on');
   });
 });
