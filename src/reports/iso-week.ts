@@ -98,7 +98,7 @@ function wallClock(instant: Date, timeZone: string): WallClock {
 }
 
 /** How far `timeZone`'s wall clock is ahead of UTC at `instant`, in ms. */
-function offsetAt(instant: Date, timeZone: string): number {
+export function offsetAt(instant: Date, timeZone: string): number {
   const w = wallClock(instant, timeZone);
   const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
   return asUtc - Math.floor(instant.getTime() / 1000) * 1000;

@@ -10,7 +10,7 @@ import { scheduleCadenceDrills } from '../drills/cadence.js';
 import type { Logger } from '../logger.js';
 import type { CatalogStore } from '../runbooks/catalog.js';
 import { cronFiredBetween } from './cron-fired-between.js';
-import { isoWeekBounds, isoWeekOf } from './iso-week.js';
+import { isoWeekBounds, isoWeekOf, offsetAt } from './iso-week.js';
 import { runWeeklyReportJob } from './report-job.js';
 
 const CADENCE_EVERY_MS = 60_000;
@@ -63,6 +63,9 @@ export function startDrillAndReportJobs(deps: { db: Db; catalog: CatalogStore; c
     },
     { timezone: timeZone, name: 'weekly-report', noOverlap: true },
   );
+  // Never started: the expression matched against wall-clock fields, for a report time inside a DST jump.
+  const wallTask = cron.createTask(config.report.cron, () => {}, { timezone: 'UTC', name: 'weekly-report-wall-clock' });
+  const zone = { offsetAt: (instant: Date) => offsetAt(instant, timeZone), matchWall: (wall: Date) => wallTask.match(wall) };
   const report = startBackgroundLoop(
     'weekly-report',
     REPORT_RETRY_EVERY_MS,
@@ -71,7 +74,7 @@ export function startDrillAndReportJobs(deps: { db: Db; catalog: CatalogStore; c
       const week = isoWeekOf(now, timeZone);
       if (owedWeek !== week) {
         const after = scanned?.week === week ? scanned.until : new Date(isoWeekBounds(week, timeZone).start.getTime() - 1);
-        if (cronFiredBetween((d) => task.match(d), seconds, after, now)) owedWeek = week;
+        if (cronFiredBetween((d) => task.match(d), seconds, after, now, zone)) owedWeek = week;
         scanned = { week, until: now };
       }
       if (owedWeek !== week) return false;
@@ -95,6 +98,7 @@ export function startDrillAndReportJobs(deps: { db: Db; catalog: CatalogStore; c
     wakeReport: () => report.wake(),
     async stop() {
       await task.destroy();
+      await wallTask.destroy();
       await report.stop();
       await cadence.stop();
     },

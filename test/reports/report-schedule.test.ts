@@ -1,7 +1,9 @@
+import cron from 'node-cron';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
 import { createLogger } from '../../src/logger.js';
 import { cronFiredBetween } from '../../src/reports/cron-fired-between.js';
+import { offsetAt } from '../../src/reports/iso-week.js';
 import { startDrillAndReportJobs, type ScheduledJobs } from '../../src/reports/report-schedule.js';
 import type { Service } from '../../src/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -54,7 +56,50 @@ describe('cronFiredBetween', () => {
   });
 });
 
+describe('cronFiredBetween across a DST jump', () => {
+  // Sundays 02:30 in Berlin: on 2026-03-29 the clocks go from 02:00 to 03:00 (01:00 UTC), so 02:30 never happens.
+  const inBerlin = cron.createTask('30 2 * * 0', () => {}, { timezone: 'Europe/Berlin' });
+  const onTheWall = cron.createTask('30 2 * * 0', () => {}, { timezone: 'UTC' });
+  const zone = { offsetAt: (d: Date) => offsetAt(d, 'Europe/Berlin'), matchWall: (d: Date) => onTheWall.match(d) };
+  const match = (d: Date) => inBerlin.match(d);
+  afterAll(async () => {
+    await inBerlin.destroy();
+    await onTheWall.destroy();
+  });
+
+  it('fires a time the clocks skip at the first minute after the jump, as cron does', () => {
+    const saturday = new Date('2026-03-28T00:00:00Z');
+    expect(cronFiredBetween(match, [0], saturday, new Date('2026-03-30T00:00:00Z'))).toBe(false);
+    expect(cronFiredBetween(match, [0], saturday, new Date('2026-03-30T00:00:00Z'), zone)).toBe(true);
+    expect(cronFiredBetween(match, [0], saturday, new Date('2026-03-29T00:59:59Z'), zone)).toBe(false);
+    expect(cronFiredBetween(match, [0], saturday, new Date('2026-03-29T01:00:00Z'), zone)).toBe(true);
+    expect(cronFiredBetween(match, [0], new Date('2026-03-29T01:00:00Z'), new Date('2026-04-04T00:00:00Z'), zone)).toBe(false);
+  });
+
+  it('still fires once a normal week, and the autumn week too', () => {
+    expect(cronFiredBetween(match, [0], new Date('2026-03-30T00:00:00Z'), new Date('2026-04-06T00:00:00Z'), zone)).toBe(true);
+    expect(cronFiredBetween(match, [0], new Date('2026-10-24T00:00:00Z'), new Date('2026-10-26T00:00:00Z'), zone)).toBe(true);
+    expect(cronFiredBetween((d) => d.getTime() < 0, [0], new Date('2026-10-24T00:00:00Z'), new Date('2026-10-26T00:00:00Z'), zone)).toBe(false);
+  });
+});
+
 describe('the weekly report schedule', () => {
+  it('makes the report of a week whose REPORT_CRON time the clocks skip, right after the jump', async () => {
+    const clock = fixedClock('2026-03-29T00:50:00Z');
+    const config = { ...service.config, report: { ...service.config.report, cron: '30 2 * * 0' } };
+    const jobs = startDrillAndReportJobs({ db: service.db.db, catalog: service.catalog, clock, config, logger: createLogger('silent'), onEnqueued: () => {} });
+    running.push(jobs);
+    await jobs.wakeReport();
+    expect((await weeks()).filter(([w]) => w === '2026-W13')).toEqual([]);
+    clock.set('2026-03-29T01:00:30Z');
+    jobs.wakeReport();
+    expect((await eventually(weeks, (w) => w.some(([week]) => week === '2026-W13'))).filter(([w]) => w === '2026-W13')).toEqual([['2026-W13', '2026-03-29T01:00:30.000Z']]);
+    await jobs.stop();
+    await service.db.db.deleteFrom('notifications').execute();
+    await service.db.db.deleteFrom('reports').execute();
+  });
+
+
   // REPORT_CRON is the default, Monday 09:00, in Europe/Berlin: 08:00 UTC in November.
   it('makes the week’s report when its time passes while the service runs, judged by the service clock', async () => {
     const clock = fixedClock('2026-11-23T07:30:00Z');
