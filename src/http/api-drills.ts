@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/create-db.js';
 import { cancelDrill, completeDrill, drillJson, listDrills, scheduleManualDrill, startDrill } from '../drills/drill-store.js';
+import { dueInstant } from '../drills/due-date.js';
 import { checkDrillBox, drillDetailJson, getDrillDetail } from '../drills/drill-view.js';
 import { isoWeekBounds, isoWeekOf } from '../reports/iso-week.js';
 import type { CatalogStore } from '../runbooks/catalog.js';
@@ -15,7 +16,7 @@ export interface DrillsDeps {
   db: Db;
   clock: Clock;
   catalog: CatalogStore;
-  /** REPORT_TZ: "this week" ends on Monday 00:00 there. */
+  /** REPORT_TZ: "this week" ends on Monday 00:00 there, and a plain due day ends at midnight there. */
   timeZone: string;
 }
 
@@ -23,7 +24,8 @@ const idParam = z.object({ id: z.coerce.number().int().positive() });
 const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 export const scheduleDrillBody = z.object({
   runbookId: z.string().trim().regex(/^RUN-\d+$/i, 'expected a runbook id like RUN-001').transform((s) => s.toUpperCase()),
-  dueAt: z.union([instant, z.iso.date().transform((s) => new Date(`${s}T00:00:00Z`))]).optional(),
+  // A plain day stays a string here: what instant ends it depends on REPORT_TZ (see dueInstant).
+  dueAt: z.union([instant, z.iso.date()]).optional(),
   reason: z.string().trim().max(2000).optional(),
   by: z.string().trim().min(1).max(200).optional(),
 });
@@ -58,7 +60,8 @@ export function drillsApi(deps: DrillsDeps): Router {
     const body = scheduleDrillBody.parse(req.body);
     requireRunbook(deps, body.runbookId);
     const now = deps.clock.now();
-    const drill = await scheduleManualDrill(deps.db, { runbookId: body.runbookId, dueAt: body.dueAt, reason: body.reason, by: actorOf(req, res), now });
+    const dueAt = body.dueAt === undefined ? undefined : dueInstant(body.dueAt, deps.timeZone);
+    const drill = await scheduleManualDrill(deps.db, { runbookId: body.runbookId, dueAt, reason: body.reason, by: actorOf(req, res), now });
     res.status(201).location(`/drills/${drill.id}`).json(drillJson(drill, now));
   });
   router.get('/drills/:id', async (req, res) => {

@@ -5,8 +5,10 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Drill } from '../db/schema.js';
 import { cancelDrill, completeDrill, isOpen, listDrills, scheduleManualDrill, startDrill } from '../drills/drill-store.js';
+import { dueInstant, isEndOfDayIn } from '../drills/due-date.js';
 import { checkDrillBox, getDrillDetail, type DrillDetail } from '../drills/drill-view.js';
 import { catalogFreshness } from '../drills/freshness.js';
+import { localDate } from '../reports/iso-week.js';
 import type { CatalogStore } from '../runbooks/catalog.js';
 import { currentWeekEnd } from './api-drills.js';
 import { HttpError, notFound } from './http-error.js';
@@ -22,7 +24,7 @@ const stepParams = idParam.extend({ stepKey: z.string().min(1).max(100) });
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 const scheduleForm = z.object({
   runbookId: z.string().trim().regex(/^RUN-\d+$/i, 'choose a runbook').transform((s) => s.toUpperCase()),
-  // <input type="date">: a day, due at its start (UTC); empty means within a week.
+  // <input type="date">: a day, due until its end in REPORT_TZ; empty means within a week.
   dueDate: z.union([z.literal(''), z.iso.date()]).optional(),
   reason: z.string().trim().max(2000).optional(),
 });
@@ -31,7 +33,7 @@ const cancelForm = z.object({ reason: z.string().trim().max(2000).optional() });
 
 const TRIGGER_LABEL: Record<Drill['trigger'], string> = { cadence: 'Cadence', escalation: 'Escalated incident', manual: 'By hand' };
 
-function drillRow(d: Drill, now: Date, titles: Map<string, string>) {
+function drillRow(d: Drill, now: Date, titles: Map<string, string>, timeZone: string) {
   return {
     id: d.id,
     href: `/drills/${d.id}`,
@@ -43,7 +45,8 @@ function drillRow(d: Drill, now: Date, titles: Map<string, string>) {
     status: d.status,
     running: d.status === 'running',
     dueIso: d.due_at.toISOString(),
-    dueText: utcDay(d.due_at),
+    // The day on REPORT_TZ's calendar: the weeks these lists are cut into are that zone's weeks.
+    dueText: localDate(d.due_at, timeZone),
     dueRelative: relative(d.due_at, now),
     completedText: d.completed_at ? utcMinute(d.completed_at) : null,
     outcome: d.outcome,
@@ -52,9 +55,12 @@ function drillRow(d: Drill, now: Date, titles: Map<string, string>) {
   };
 }
 
-export function drillView(detail: DrillDetail, deps: { now: Date; catalog: CatalogStore; lastTested: { date: string | null; source: string; stale: boolean } | null }) {
+export function drillView(
+  detail: DrillDetail,
+  deps: { now: Date; catalog: CatalogStore; timeZone: string; lastTested: { date: string | null; source: string; stale: boolean } | null },
+) {
   const { drill: d, runbook, pinned, checks } = detail;
-  const { now } = deps;
+  const { now, timeZone } = deps;
   const open = isOpen(d);
   const base = `/drills/${d.id}`;
   const current = deps.catalog.current().runbooks.get(d.runbook_id);
@@ -75,7 +81,8 @@ export function drillView(detail: DrillDetail, deps: { now: Date; catalog: Catal
     completed: d.status === 'completed',
     open,
     overdue: open && d.due_at < now,
-    dueText: utcMinute(d.due_at),
+    // A drill given a plain day shows that day, not the instant that ends it (a UTC minute on the next day in the Americas).
+    dueText: isEndOfDayIn(d.due_at, timeZone) ? `${localDate(d.due_at, timeZone)} (end of the day, ${timeZone})` : utcMinute(d.due_at),
     dueRelative: relative(d.due_at, now),
     createdText: `${utcMinute(d.created_at)}${d.created_by ? ` by ${d.created_by}` : ''}`,
     started: d.started_at ? { by: d.started_by, text: utcMinute(d.started_at) } : null,
@@ -106,7 +113,7 @@ export function drillPages(deps: DrillPagesDeps): Router {
     const catalog = deps.catalog.current();
     const titles = new Map([...catalog.runbooks.values()].map((r) => [r.id, r.title]));
     const lists = await listDrills(db, now, currentWeekEnd(now, timeZone));
-    const rows = (list: Drill[]) => list.map((d) => drillRow(d, now, titles));
+    const rows = (list: Drill[]) => list.map((d) => drillRow(d, now, titles, timeZone));
     renderer.page(
       res,
       'drills',
@@ -127,7 +134,7 @@ export function drillPages(deps: DrillPagesDeps): Router {
     if (!deps.catalog.current().runbooks.has(form.runbookId)) throw new HttpError(400, `${form.runbookId} is not a runbook in the catalog`);
     const drill = await scheduleManualDrill(db, {
       runbookId: form.runbookId,
-      dueAt: form.dueDate ? new Date(`${form.dueDate}T00:00:00Z`) : undefined,
+      dueAt: form.dueDate ? dueInstant(form.dueDate, timeZone) : undefined,
       reason: form.reason,
       by: formActor(res),
       now: clock.now(),
@@ -145,6 +152,7 @@ export function drillPages(deps: DrillPagesDeps): Router {
     const view = drillView(detail, {
       now,
       catalog: deps.catalog,
+      timeZone,
       lastTested: fresh ? { date: fresh.date ? utcDay(fresh.date) : null, source: fresh.source, stale: fresh.stale } : null,
     });
     renderer.page(res, 'drill', view, { title: `Drill #${id} ${view.runbookId}${view.runbookTitle ? ` ${view.runbookTitle}` : ''}`, section: 'drills', bodyClass: `drill-${view.status}`, now });

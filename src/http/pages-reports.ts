@@ -4,7 +4,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { buildWeeklyReport } from '../reports/build-report.js';
-import { isoWeekOf } from '../reports/iso-week.js';
+import { isoWeekOf, localDate } from '../reports/iso-week.js';
 import { renderReportChartSvg } from '../reports/render-report-chart.js';
 import { periodDays } from '../reports/render-report-markdown.js';
 import { getReport, listReports, reportContent, reportSummary } from '../reports/report-job.js';
@@ -19,7 +19,8 @@ export type ReportPagesDeps = Pick<ResponderPagesDeps, 'db' | 'clock' | 'config'
 
 const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
 const ms = (v: number | null) => (v === null ? '—' : span(v));
-const day = (iso: string) => iso.slice(0, 10);
+/** The day of an instant on the report's calendar (REPORT_TZ), the one its weeks are cut on. */
+const day = (iso: string, timeZone: string) => localDate(new Date(iso), timeZone);
 const minute = (iso: string) => utcMinute(new Date(iso));
 
 function statsRow(label: string, s: ResponseStats) {
@@ -42,8 +43,8 @@ export function reportView(r: WeeklyReport) {
     untested: r.untested,
     stale: r.stale.map((s) => ({ ...s, byDrill: s.lastTestedBy === 'drill' })),
     drills: {
-      overdue: r.drills.overdue.map((d) => ({ ...d, dueText: day(d.dueAt) })),
-      dueThisWeek: r.drills.dueThisWeek.map((d) => ({ ...d, dueText: day(d.dueAt) })),
+      overdue: r.drills.overdue.map((d) => ({ ...d, dueText: day(d.dueAt, r.timeZone) })),
+      dueThisWeek: r.drills.dueThisWeek.map((d) => ({ ...d, dueText: day(d.dueAt, r.timeZone) })),
       completedLastWeek: r.drills.completedLastWeek.map((d) => ({ ...d, completedText: minute(d.completedAt), passed: d.outcome === 'passed' })),
     },
     coverage: r.coverage,

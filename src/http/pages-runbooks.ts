@@ -5,6 +5,7 @@ import { Router } from 'express';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Db, Executor } from '../db/create-db.js';
+import { localDate } from '../reports/iso-week.js';
 import type { Catalog, CatalogStore } from '../runbooks/catalog.js';
 import { effectiveLastTested, lastPassedDrillTimes, type EffectiveLastTested } from '../runbooks/freshness.js';
 import { lintCatalog } from '../runbooks/lint.js';
@@ -169,7 +170,7 @@ export function catalogPages(deps: CatalogDeps & { renderer: Renderer }): Router
       ...s,
       href: `/runbooks/${encodeURIComponent(s.id)}`,
       drillHref: s.nextDrill ? `/drills/${s.nextDrill.id}` : null,
-      nextDrillText: s.nextDrill ? `${utcDay(new Date(s.nextDrill.dueAt))} (${relative(new Date(s.nextDrill.dueAt), now)})` : null,
+      nextDrillText: s.nextDrill ? `${localDate(new Date(s.nextDrill.dueAt), deps.config.report.timeZone)} (${relative(new Date(s.nextDrill.dueAt), now)})` : null,
       lastTestedAge: s.lastTested.ageDays !== null ? `${s.lastTested.ageDays} days ago` : null,
     }));
     const all = snapshot.findings;

@@ -5,6 +5,7 @@
 // clamped into W, so printing an old week judges it at that week's end and never uses what happened after.
 import path from 'node:path';
 import type { Executor } from '../db/create-db.js';
+import { calendarDaysBetween } from '../drills/due-date.js';
 import { catalogFreshness } from '../drills/freshness.js';
 import type { Catalog } from '../runbooks/catalog.js';
 import { lintCatalog } from '../runbooks/lint.js';
@@ -33,7 +34,7 @@ export async function buildWeeklyReport(db: Executor, catalog: Catalog, week: st
 
   const [freshness, drills, measured, escalations, flapping, failedNotifications, followUps, coverage, drillSubjects] = await Promise.all([
     catalogFreshness(db, catalog, asOf, staleAfterDays),
-    drillSection(db, asOf, thisWeek.end, period),
+    drillSection(db, asOf, thisWeek.end, period, timeZone),
     measureIncidents(db, period, asOf),
     escalationsIn(db, period),
     flappingIn(db, period),
@@ -105,7 +106,7 @@ function byIdNullLast(a: string | null, b: string | null): number {
 }
 
 /** Drills open at `asOf` (overdue, or due before the week ends) and those completed last week. */
-async function drillSection(db: Executor, asOf: Date, weekEnd: Date, period: Period): Promise<WeeklyReport['drills']> {
+async function drillSection(db: Executor, asOf: Date, weekEnd: Date, period: Period, timeZone: string): Promise<WeeklyReport['drills']> {
   const [open, completed] = await Promise.all([
     db
       .selectFrom('drills')
@@ -127,7 +128,8 @@ async function drillSection(db: Executor, asOf: Date, weekEnd: Date, period: Per
     reason: d.reason,
     dueAt: d.due_at.toISOString(),
     incidentId: d.incident_id,
-    daysOverdue: Math.max(0, Math.floor((asOf.getTime() - d.due_at.getTime()) / DAY_MS)),
+    // Days on REPORT_TZ's calendar, as the due day is printed: due Monday (until its end) is 1 day overdue on Tuesday.
+    daysOverdue: Math.max(0, calendarDaysBetween(d.due_at, asOf, timeZone)),
   });
   const done: ReportDoneDrill[] = completed.map((d) => ({ id: d.id, runbookId: d.runbook_id, completedAt: d.completed_at!.toISOString(), outcome: d.outcome, gaps: d.gaps }));
   return {

@@ -4,7 +4,8 @@ import { plural } from '../plural.js';
 import { localDate } from './iso-week.js';
 import type { ResponseStats, WeeklyReport } from './report-types.js';
 
-const day = (isoInstant: string) => isoInstant.slice(0, 10);
+/** The day of an instant on the report's calendar (REPORT_TZ): a UTC date is a day off for drills due at a day's end west of UTC. */
+const day = (isoInstant: string, timeZone: string) => localDate(new Date(isoInstant), timeZone);
 const ms = (v: number | null) => (v === null ? '—' : formatDuration(v));
 /** Table cells: no pipes or line breaks from runbook titles, gaps or error texts. */
 const cell = (text: string | number | null) => String(text ?? '—').replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
@@ -55,14 +56,14 @@ export function renderReportMarkdown(r: WeeklyReport, links: { publicUrl?: strin
   );
 
   const drillRows = (list: WeeklyReport['drills']['overdue'], overdue: boolean) =>
-    table(['drill', 'runbook', 'due', overdue ? 'days overdue' : 'status', 'why'], list.map((d) => [`[#${d.id}](${url(`/drills/${d.id}`)})`, d.runbookId, day(d.dueAt), overdue ? d.daysOverdue : d.status, d.reason]));
+    table(['drill', 'runbook', 'due', overdue ? 'days overdue' : 'status', 'why'], list.map((d) => [`[#${d.id}](${url(`/drills/${d.id}`)})`, d.runbookId, day(d.dueAt, r.timeZone), overdue ? d.daysOverdue : d.status, d.reason]));
   section(lines, 'Drills overdue', 'None.', r.drills.overdue.length ? drillRows(r.drills.overdue, true) : []);
   section(lines, 'Drills due this week', 'None.', r.drills.dueThisWeek.length ? drillRows(r.drills.dueThisWeek, false) : []);
   section(
     lines,
     'Drills completed last week',
     'None.',
-    r.drills.completedLastWeek.length ? table(['drill', 'runbook', 'completed', 'outcome', 'gaps'], r.drills.completedLastWeek.map((d) => [`#${d.id}`, d.runbookId, day(d.completedAt), d.outcome === 'gaps_found' ? 'gaps found' : d.outcome, d.gaps])) : [],
+    r.drills.completedLastWeek.length ? table(['drill', 'runbook', 'completed', 'outcome', 'gaps'], r.drills.completedLastWeek.map((d) => [`#${d.id}`, d.runbookId, day(d.completedAt, r.timeZone), d.outcome === 'gaps_found' ? 'gaps found' : d.outcome, d.gaps])) : [],
   );
 
   const cov = r.coverage;

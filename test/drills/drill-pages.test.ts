@@ -50,7 +50,7 @@ describe('drill pages', () => {
     expect(page).toContain('new on-call &lt;engineer&gt;');
     expect(page).toContain('Start the drill');
     expect(page).toContain(`action="/drills/${id}/steps/step-1"`);
-    expect(page).toContain('2026-11-27 00:00 UTC');
+    expect(page).toContain('2026-11-27 (end of the day, UTC)');
     expect(page).toMatch(/Runbook last tested<\/dt><dd>2026-08-01 <span class="flag flag-stale">Stale<\/span>/);
     expect(await html('/drills')).toContain(`<a href="/drills/${id}">#${id}</a>`);
   });

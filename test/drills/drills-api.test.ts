@@ -30,7 +30,8 @@ describe('drills through the JSON API', () => {
     expect(res.headers.location).toBe(`/drills/${drillId}`);
     expect(res.body).toMatchObject({ runbookId: 'RUN-003', trigger: 'manual', status: 'scheduled', reason: 'new on-call engineer', dueAt: '2026-12-01T09:00:00.000Z', createdBy: 'local', runbookHash: null, overdue: false });
     const dated = await api().post('/api/drills').send({ runbookId: 'RUN-001', dueAt: '2026-11-26' }).expect(201);
-    expect(dated.body).toMatchObject({ dueAt: '2026-11-26T00:00:00.000Z', reason: 'scheduled by hand' });
+    // A plain day: due until its end in REPORT_TZ (UTC here).
+    expect(dated.body).toMatchObject({ dueAt: '2026-11-26T23:59:59.999Z', reason: 'scheduled by hand' });
     const unknown = await api().post('/api/drills').send({ runbookId: 'RUN-404' }).expect(400);
     expect(unknown.body.error).toBe('RUN-404 is not a runbook in the catalog');
     await api().post('/api/drills').send({ runbookId: 'pool' }).expect(400);
