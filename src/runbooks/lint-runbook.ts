@@ -30,9 +30,12 @@ export function lintRunbook(runbook: Runbook, knownIds: ReadonlySet<string>, opt
   for (const step of runbook.steps) {
     const where = `step ${step.number}${step.title ? ` "${step.title}"` : ''}`;
     const hasInstructions = step.prose.trim() !== '';
-    if (!step.commands.length && !hasInstructions) {
-      add('error', 'missing-commands', step.line, `${where} has neither a command block nor instructions`);
-    } else if (!step.commands.length && isVagueProse(step.prose)) {
+    // An empty block or a `# TODO` placeholder gives the responder nothing to run, so it is no command.
+    const hasCommands = step.commands.some((c) => isRunnable(c.code));
+    if (!hasCommands && !hasInstructions) {
+      const why = step.commands.length ? 'no instructions, and its code block holds nothing to run (only blank lines or # comments)' : 'neither a command block nor instructions';
+      add('error', 'missing-commands', step.line, `${where} has ${why}`);
+    } else if (!hasCommands && isVagueProse(step.prose)) {
       add('error', 'vague-step', step.line, `${where} only says "${step.prose.trim().split('\n')[0]}"; write the exact commands and checks for someone on their first day`);
     }
     if (!step.verification.length) {
@@ -74,4 +77,9 @@ export function lintRunbook(runbook: Runbook, knownIds: ReadonlySet<string>, opt
     add('warning', 'missing-post-incident', lines.postIncident ?? lines.id, `no post-incident checklist; add "## Post-Incident" with "- [ ] Document incident timeline", "- [ ] Update this runbook if steps were wrong/missing"`);
   }
   return findings;
+}
+
+/** Whether code holds a line other than blanks and `#` comments. */
+function isRunnable(code: string): boolean {
+  return code.split('\n').some((line) => line.trim() !== '' && !line.trim().startsWith('#'));
 }

@@ -29,7 +29,14 @@ export interface ListItem {
   text: string;
   /** 1-based line of the item marker. */
   line: number;
+  /** 0-based lines [start, end) the item covers, nested items included. */
+  start: number;
+  end: number;
+  /** Whether the text began with `[ ]` or `[x]`: a checklist item, never a labelled line. */
+  checkbox: boolean;
   children: ListItem[];
+  /** Code blocks directly inside the item (`* Commands:` with the fence indented under it). */
+  fences: { lang: string; code: string; line: number }[];
 }
 
 interface Span {
@@ -167,15 +174,20 @@ function listItems(tokens: Token[], from: number, to: number): ListItem[] {
     const token = tokens[i]!;
     const close = findClose(tokens, i);
     if (token.type === 'list_item_open') {
-      const item: ListItem = { text: '', line: (token.map?.[0] ?? 0) + 1, children: [] };
+      const [start, end] = token.map ?? [0, 0];
+      const item: ListItem = { text: '', line: start + 1, start, end, checkbox: false, children: [], fences: [] };
       let j = i + 1;
       while (j < close) {
         const inner = tokens[j]!;
         const innerClose = findClose(tokens, j);
         if (inner.type === 'paragraph_open' && item.text === '' && item.children.length === 0) {
-          item.text = (tokens[j + 1]?.content ?? '').replace(/\s*\n\s*/g, ' ').replace(CHECKBOX, '').trim();
+          const content = (tokens[j + 1]?.content ?? '').replace(/\s*\n\s*/g, ' ');
+          item.checkbox = CHECKBOX.test(content);
+          item.text = content.replace(CHECKBOX, '').trim();
         } else if (inner.type === 'bullet_list_open' || inner.type === 'ordered_list_open') {
           item.children.push(...listItems(tokens, j + 1, innerClose));
+        } else if (inner.type === 'fence' || inner.type === 'code_block') {
+          item.fences.push({ lang: inner.info.trim().split(/\s+/)[0] ?? '', code: inner.content.replace(/\n$/, ''), line: (inner.map?.[0] ?? 0) + 1 });
         }
         j = innerClose + 1;
       }

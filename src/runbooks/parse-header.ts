@@ -21,6 +21,24 @@ export interface Header {
 
 const ID_LINE = /^(RUN-\d+)(?:\s*[:\-–—]\s*|\s+|$)(.*)$/i;
 const FIELD = /^([A-Za-z][A-Za-z -]*?)\s*:\s*(.*)$/;
+const HEADER_KEYS = new Set(['category', 'trigger', 'owner', 'last tested', 'lasttested']);
+const ATX_HEADING = /^\s*#{1,6}\s+(.*?)(?:\s+#+)?\s*$/;
+// A trailing backslash is a markdown hard line break, typed so that viewers show the header lines apart.
+const HARD_BREAK = /\\\s*$/;
+
+/**
+ * Whether a heading belongs to the header: `## RUN-001: Title` at any level, or the header lines themselves
+ * when a `---` directly under them makes markdown read them as a (setext) heading.
+ */
+export function isHeaderHeading(text: string): boolean {
+  const first = plain((text.split('\n')[0] ?? '').replace(HARD_BREAK, ''));
+  const field = FIELD.exec(first);
+  return ID_LINE.test(first) || (field !== null && HEADER_KEYS.has(fieldKey(field[1]!)));
+}
+
+function fieldKey(label: string): string {
+  return label.toLowerCase().replace(/[\s-]+/g, ' ');
+}
 
 /** Reads header fields from `lines[0 .. end)` (0-based, exclusive); `id` is null when no `RUN-<n>: Title` line is found. */
 export function parseHeader(lines: string[], end: number): Header {
@@ -31,7 +49,8 @@ export function parseHeader(lines: string[], end: number): Header {
     lastTested: null, lastTestedText: null, lastTestedLine: null,
   };
   for (let n = 0; n < end; n++) {
-    const text = plain((lines[n] ?? '').replace(/^\s*#{1,6}\s+/, ''));
+    const raw = (lines[n] ?? '').replace(HARD_BREAK, '');
+    const text = plain(raw.replace(ATX_HEADING, '$1'));
     const line = n + 1;
     const idMatch = header.id === null ? ID_LINE.exec(text) : null;
     if (idMatch) {
@@ -42,7 +61,7 @@ export function parseHeader(lines: string[], end: number): Header {
     }
     const field = FIELD.exec(text);
     if (!field) continue;
-    const key = field[1]!.toLowerCase().replace(/[\s-]+/g, ' ');
+    const key = fieldKey(field[1]!);
     const value = field[2]!.trim();
     if (key === 'category' && header.categoryLine === null) {
       header.categoryText = value;

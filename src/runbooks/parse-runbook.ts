@@ -4,7 +4,7 @@
 // unclosed code block): the catalog store then keeps serving the last good version.
 import { createHash } from 'node:crypto';
 import { fencedLines, normalizeLines, parseBlocks, plain, unclosedFenceLine, type Block } from './markdown-blocks.js';
-import { headerFindings, parseHeader } from './parse-header.js';
+import { headerFindings, isHeaderHeading, parseHeader } from './parse-header.js';
 import {
   extractLinkedIds, extractRunIds, linkedIdsValue, parseChecklist, parseEscalation, parseScope, sectionKind, type SectionKind,
 } from './parse-sections.js';
@@ -53,7 +53,7 @@ export function parseRunbook(text: string, file: string): ParseResult {
     }
   }
 
-  const firstSection = blocks.findIndex((b) => b.kind === 'heading' && !(b.level === 1 && /^RUN-\d+/i.test(plain(b.text))));
+  const firstSection = blocks.findIndex((b) => b.kind === 'heading' && !isHeaderHeading(b.text));
   const headerEnd = firstSection === -1 ? lines.length : blocks[firstSection]!.start;
   const header = parseHeader(lines, headerEnd);
   findings.push(...headerFindings(header, file));

@@ -24,9 +24,11 @@ function labelled(text: string): { label: string; value: string } | null {
   return match ? { label: match[1]!.toLowerCase().replace(/\s+/g, ' '), value: match[2]!.trim() } : null;
 }
 
+type Entry = Pick<ListItem, 'text' | 'line' | 'children'>;
+
 /** List items and non-empty paragraph lines of a section, in order. */
-function entries(blocks: Block[]): ListItem[] {
-  const out: ListItem[] = [];
+function entries(blocks: Block[]): Entry[] {
+  const out: Entry[] = [];
   for (const block of blocks) {
     if (block.kind === 'list') out.push(...block.items);
     if (block.kind === 'paragraph') for (const { text, line } of block.lines) if (text) out.push({ text, line, children: [] });
@@ -95,10 +97,12 @@ export function parseEscalation(blocks: Block[], line: number | null): Escalatio
   const escalation: Escalation = { when: null, who: null, what: null, line, lines: { when: null, who: null, what: null } };
   for (const entry of entries(blocks)) {
     const found = labelled(entry.text);
-    if (!found || !found.value) continue;
+    // `- **Who to contact**:` followed by a nested list of contacts, as Scope allows for Handles.
+    const value = [found?.value ?? '', ...entry.children.map((c) => c.text)].filter((v) => v !== '').join('; ');
+    if (!found || !value) continue;
     const field = WHEN.test(found.label) ? 'when' : WHO.test(found.label) ? 'who' : WHAT.test(found.label) ? 'what' : null;
     if (!field) continue;
-    escalation[field] = escalation[field] === null ? found.value : `${escalation[field]}; ${found.value}`;
+    escalation[field] = escalation[field] === null ? value : `${escalation[field]}; ${value}`;
     escalation.lines[field] ??= entry.line;
   }
   return escalation;

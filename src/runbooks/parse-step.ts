@@ -2,7 +2,7 @@
 // under it, sorted into prose, commands, verification items and the launch playbook's optional
 // Duration / Rollback / Checkpoint lines.
 import { parseDuration } from '../duration.js';
-import { plain, type Block } from './markdown-blocks.js';
+import { plain, type Block, type ListItem } from './markdown-blocks.js';
 import type { ChecklistItem, Command, Finding, Step, StepDuration } from './runbook.js';
 
 const STEP_HEADING = /^step\s+(\d+)\b\s*(?:[:.)\-–—]\s*)?(.*)$/i;
@@ -53,6 +53,64 @@ export function parseStep(
   let mode = 'prose' as Mode;
   let rollbackAwaitsCode = false;
 
+  /** Applies a labelled line; `last` when nothing follows it in its block, so a code block after it may belong to it. */
+  const applyMarker = (marker: RegExpExecArray, line: number, last: boolean, kept: string[]) => {
+    const name = marker[1]!.toLowerCase();
+    const value = marker[2]!.replace(/^\*\*|\*\*$/g, '').trim();
+    if (name.startsWith('command')) {
+      mode = 'commands';
+      const code = INLINE_CODE.exec(value);
+      if (code) step.commands.push({ lang: '', code: code[1]!, line });
+      else if (value) kept.push(value);
+    } else if (name.startsWith('verif')) {
+      mode = 'verification';
+      if (value) addVerification(value, line);
+    } else if (name === 'duration') {
+      step.duration = parseStepDuration(value, line, file, findings);
+    } else if (name === 'rollback') {
+      step.rollback = value.replace(/^`([^`]*)`$/, '$1') || null;
+      step.rollbackLine = line;
+      // A Rollback line that already names its command is complete: the block after it is the step's
+      // forward command, and taking it as rollback would re-apply the change on undo.
+      rollbackAwaitsCode = last && !CODE_SPAN.test(value);
+    } else {
+      step.checkpointLine = line;
+      step.checkpoint = parseCheckpoint(value, line, file, findings);
+    }
+  };
+
+  const applyFence = (fence: Command, rollbackCode: boolean) => {
+    if (rollbackCode) step.rollback = [step.rollback?.replace(/:$/, ''), fence.code].filter(Boolean).join('\n');
+    else step.commands.push(fence);
+  };
+
+  /**
+   * A list holding labelled bullets (`- Duration: 5m`, `* Commands:`) is read item by item like paragraph
+   * lines: people bullet the fields, and as prose a `Checkpoint: manual` would silently be dropped.
+   * Other items keep their source as prose, or are verification items after a `- Verification:` bullet.
+   */
+  const readFieldList = (items: ListItem[], kept: string[]) => {
+    items.forEach((item, index) => {
+      // Only the list's very last bullet can hand the code block after the list to the rollback.
+      rollbackAwaitsCode = false;
+      const marker = item.checkbox ? null : MARKER.exec(plain(item.text));
+      if (!marker) {
+        const code = INLINE_CODE.exec(item.text);
+        if (mode === 'verification') addVerification(item.text, item.line);
+        else if (mode === 'commands' && code) step.commands.push({ lang: '', code: code[1]!, line: item.line });
+        else {
+          mode = 'prose';
+          kept.push(source(lines, item.start, item.end));
+        }
+        return;
+      }
+      const last = index === items.length - 1;
+      applyMarker(marker, item.line, last && item.children.length === 0 && item.fences.length === 0, kept);
+      item.fences.forEach((fence, k) => applyFence(fence, k === 0 && rollbackAwaitsCodeIn(marker, item)));
+      if (item.children.length) readFieldList(item.children, kept);
+    });
+  };
+
   for (const block of body) {
     const rollbackCode = rollbackAwaitsCode && block.kind === 'fence';
     rollbackAwaitsCode = false;
@@ -61,46 +119,25 @@ export function parseStep(
       const kept: string[] = [];
       block.lines.forEach(({ text, line }, index) => {
         const marker = MARKER.exec(plain(text));
-        if (!marker) {
-          const code = INLINE_CODE.exec(text);
-          if (mode === 'verification') addVerification(text, line);
-          else if (mode === 'commands' && code) step.commands.push({ lang: '', code: code[1]!, line });
-          else {
-            mode = 'prose';
-            kept.push(text);
-          }
+        if (marker) {
+          applyMarker(marker, line, index === block.lines.length - 1, kept);
           return;
         }
-        const name = marker[1]!.toLowerCase();
-        const value = marker[2]!.replace(/^\*\*|\*\*$/g, '').trim();
-        if (name.startsWith('command')) {
-          mode = 'commands';
-          const code = INLINE_CODE.exec(value);
-          if (code) step.commands.push({ lang: '', code: code[1]!, line });
-          else if (value) kept.push(value);
-        } else if (name.startsWith('verif')) {
-          mode = 'verification';
-          if (value) addVerification(value, line);
-        } else if (name === 'duration') {
-          step.duration = parseStepDuration(value, line, file, findings);
-        } else if (name === 'rollback') {
-          step.rollback = value.replace(/^`([^`]*)`$/, '$1') || null;
-          step.rollbackLine = line;
-          // A Rollback line that already names its command is complete: the block after it is the step's
-          // forward command, and taking it as rollback would re-apply the change on undo.
-          rollbackAwaitsCode = index === block.lines.length - 1 && !CODE_SPAN.test(value);
-        } else {
-          step.checkpointLine = line;
-          step.checkpoint = parseCheckpoint(value, line, file, findings);
+        const code = INLINE_CODE.exec(text);
+        if (mode === 'verification') addVerification(text, line);
+        else if (mode === 'commands' && code) step.commands.push({ lang: '', code: code[1]!, line });
+        else {
+          mode = 'prose';
+          kept.push(text);
         }
       });
       if (kept.length) prose.push(kept.join('\n'));
     } else if (block.kind === 'fence') {
-      if (rollbackCode) {
-        step.rollback = [step.rollback?.replace(/:$/, ''), block.code].filter(Boolean).join('\n');
-      } else {
-        step.commands.push({ lang: block.lang, code: block.code, line: block.line } satisfies Command);
-      }
+      applyFence({ lang: block.lang, code: block.code, line: block.line }, rollbackCode);
+    } else if (block.kind === 'list' && block.items.some(isFieldItem)) {
+      const kept: string[] = [];
+      readFieldList(block.items, kept);
+      if (kept.length) prose.push(kept.join('\n'));
     } else if (block.kind === 'list' && mode === 'verification') {
       for (const item of block.items) addVerification(item.text, item.line);
     } else {
@@ -109,6 +146,15 @@ export function parseStep(
   }
   step.prose = prose.filter((p) => p.trim() !== '').join('\n\n');
   return step;
+}
+
+function isFieldItem(item: ListItem): boolean {
+  return !item.checkbox && MARKER.test(plain(item.text));
+}
+
+/** Whether a fence inside a `- Rollback:` bullet is the rollback itself (the bullet does not name a command). */
+function rollbackAwaitsCodeIn(marker: RegExpExecArray, item: ListItem): boolean {
+  return marker[1]!.toLowerCase() === 'rollback' && !CODE_SPAN.test(item.text);
 }
 
 function source(lines: string[], start: number, end: number): string {

@@ -9,6 +9,8 @@ const SUFFIX = '(?:as needed|if needed|as necessary|if necessary|accordingly|asa
 const VAGUE = new RegExp(`^(?:please )?${VERB}(?: ${DETERMINER})?(?: ${OBJECT})?(?: ${SUFFIX})?$`);
 const ASSUMED_KNOWLEDGE = /^(?:you know (?:how to do )?(?:this|what to do)|do the usual|as usual|use (?:common sense|your judg(?:e)?ment)|tbd|todo|n\/a|\.\.\.|see above)$/;
 
+const SENTENCE_END = /(?<=[.!?])\s+/;
+
 /** Whether one instruction (a line or a list item, markdown allowed) is only a vague phrase. */
 export function isVagueInstruction(instruction: string): boolean {
   const parts = normalise(instruction)
@@ -22,7 +24,9 @@ export function isVagueProse(prose: string): boolean {
   const instructions = prose
     .split('\n')
     .map((line) => line.replace(/^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s*)?/, '').trim())
-    .filter((line) => line !== '');
+    // "Investigate the issue. Check system." is two instructions typed on one line.
+    .flatMap((line) => line.split(SENTENCE_END))
+    .filter((line) => line.trim() !== '');
   return instructions.length > 0 && instructions.every(isVagueInstruction);
 }
 
@@ -30,7 +34,7 @@ function normalise(text: string): string {
   return text
     .toLowerCase()
     .replace(/[*_`>#]/g, '')
-    .replace(/[.!:]+$/g, '')
+    .replace(/[.!?:]+$/g, '')
     .replace(/\s+/g, ' ')
     .trim();
 }

@@ -7,6 +7,7 @@ import { formatFindings, lintCatalog } from '../../src/runbooks/lint.js';
 import { lintRunbook } from '../../src/runbooks/lint-runbook.js';
 import { parseRunbook } from '../../src/runbooks/parse-runbook.js';
 import type { Finding } from '../../src/runbooks/runbook.js';
+import { isVagueProse } from '../../src/runbooks/vague.js';
 import { fixture, LINT_OPTIONS, lineOf, MATRIX, RUN_101, RUN_102, writeCatalog } from './helpers.js';
 
 const BASE = { 'RUN-101.md': RUN_101, 'RUN-102.md': RUN_102, 'matrix.yml': MATRIX };
@@ -65,11 +66,42 @@ describe('lintCatalog', () => {
     expect(rule(await lint({ 'RUN-101.md': withStep3('Watch the eviction graph for 10 minutes.\n\nVerification:\n- [ ] flat') }), 'missing-commands')).toEqual([]);
   });
 
+  it('missing-commands: an empty code block, or one of only comments, is no command', async () => {
+    for (const fence of ['```bash\n```', '```bash\n\n   \n```', '```bash\n# TODO\n  # fill in later\n```', '    # TODO']) {
+      const text = withStep3(`${fence}\n\nVerification:\n- [ ] done`);
+      expect(at(await lint({ 'RUN-101.md': text }), 'missing-commands'), fence).toEqual([`RUN-101.md:${lineOf(text, '### Step 3')}:error`]);
+    }
+    const commented = withStep3('```bash\n# flush only the affected node\nredis-cli flushall\n```\n\nVerification:\n- [ ] done');
+    expect(rule(await lint({ 'RUN-101.md': commented }), 'missing-commands')).toEqual([]);
+  });
+
+  it('vague-step: vague prose with only an empty or comment-only code block', async () => {
+    for (const fence of ['```\n```', '```bash\n# TODO\n```']) {
+      const text = withStep3(`Investigate the issue:\n\n${fence}\n\nVerification:\n- [ ] fixed`);
+      expect(at(await lint({ 'RUN-101.md': text }), 'vague-step'), fence).toEqual([`RUN-101.md:${lineOf(text, '### Step 3')}:error`]);
+    }
+  });
+
   it('vague-step: only "Investigate the issue" / "Check system" / "Fix it" / "Look into it"', async () => {
     for (const phrase of ['Investigate the issue.', 'Check system', '- Look into it\n- Fix it']) {
       const text = withStep3(`${phrase}\n\nVerification:\n- [ ] fixed`);
       expect(at(await lint({ 'RUN-101.md': text }), 'vague-step')).toEqual([`RUN-101.md:${lineOf(text, '### Step 3')}:error`]);
     }
+  });
+
+  it('vague-step: several vague sentences on one line', async () => {
+    for (const phrase of ['Investigate the issue. Check system.', 'Check the logs! Fix it.', '- Look into it. Resolve the problem as needed.']) {
+      const text = withStep3(`${phrase}\n\nVerification:\n- [ ] fixed`);
+      expect(at(await lint({ 'RUN-101.md': text }), 'vague-step'), phrase).toEqual([`RUN-101.md:${lineOf(text, '### Step 3')}:error`]);
+    }
+  });
+
+  it('isVagueProse: a line is vague only when every sentence in it is', () => {
+    expect(isVagueProse('Investigate the issue. Check system.')).toBe(true);
+    expect(isVagueProse('Investigate the issue? Fix it.')).toBe(true);
+    expect(isVagueProse('Investigate the issue. Compare `evicted_keys` with the value an hour ago.')).toBe(false);
+    expect(isVagueProse('Check the logs, e.g. the last 24h in Datadog. Fix it.')).toBe(false);
+    expect(isVagueProse('Review v1.2 release notes.')).toBe(false);
   });
 
   it('vague-step: not for concrete bullets like the seed RUN-001 step 4, nor for vague prose with commands', async () => {
@@ -86,6 +118,15 @@ describe('lintCatalog', () => {
     const findings = await lint({ 'RUN-101.md': text });
     expect(at(findings, 'missing-escalation')).toEqual([`RUN-101.md:${lineOf(text, '## Escalation')}:error`]);
     expect(rule(findings, 'missing-escalation')[0]!.message).toContain('What to provide');
+  });
+
+  it('missing-escalation: not when the labels are followed by nested lists, as Scope allows', async () => {
+    const text = RUN_101.replace('- **Who to contact**: Platform Team Lead (PagerDuty)', '- **Who to contact**:\n  - Platform Team Lead (PagerDuty)\n  - Slack #platform')
+      .replace('- **What to provide**: INFO output, eviction graph', '- **What to provide**:\n  - INFO output\n  - eviction graph');
+    expect(rule(await lint({ 'RUN-101.md': text }), 'missing-escalation')).toEqual([]);
+    const { escalation } = parseRunbook(text, 'RUN-101.md').runbook!;
+    expect(escalation).toMatchObject({ who: 'Platform Team Lead (PagerDuty); Slack #platform', what: 'INFO output; eviction graph' });
+    expect(escalation.lines).toEqual({ when: lineOf(text, 'When to escalate'), who: lineOf(text, 'Who to contact'), what: lineOf(text, 'What to provide') });
   });
 
   it('missing-last-tested: absent, or not a date, at its line', async () => {

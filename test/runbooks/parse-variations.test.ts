@@ -207,6 +207,32 @@ describe('structure problems', () => {
   });
 });
 
+describe('header variations', () => {
+  it.each(['##', '###', '######'])('accepts a `%s RUN-101: Title` heading as the id line', (hashes) => {
+    const { runbook, findings } = parseRunbook(`${hashes} ${RUN_101}`, 'x.md');
+    expect(findings).toEqual([]);
+    expect(runbook).toMatchObject({ id: 'RUN-101', title: 'Cache Eviction Storm', category: 'Incident', owner: 'Platform Team' });
+    expect(runbook!.steps.map((s) => s.key)).toEqual(['step-1', 'step-2']);
+  });
+
+  it('tolerates a trailing markdown line break backslash on header lines', () => {
+    const text = RUN_101.replace(/^(RUN-101: .*|Category: .*|Trigger: .*|Owner: .*)$/gm, '$1\\');
+    expect(text.split('\n').slice(0, 4).every((l) => l.endsWith('\\'))).toBe(true);
+    const { runbook, findings } = parseRunbook(text, 'x.md');
+    expect(findings).toEqual([]);
+    expect(runbook).toMatchObject({ title: 'Cache Eviction Storm', category: 'Incident', owner: 'Platform Team', lastTested: '2026-11-01' });
+    expect(runbook!.trigger?.text).toBe('MON-101 alert (evictions above 1000/s)');
+  });
+
+  it('reads the header when a `---` line directly follows it (a setext heading to markdown)', () => {
+    const text = RUN_101.replace('Last Tested: 2026-11-01\n', 'Last Tested: 2026-11-01\n---\n');
+    const { runbook, findings } = parseRunbook(text, 'x.md');
+    expect(findings).toEqual([]);
+    expect(runbook).toMatchObject({ id: 'RUN-101', title: 'Cache Eviction Storm', category: 'Incident', lastTested: '2026-11-01' });
+    expect(runbook!.lines.lastTested).toBe(lineOf(text, 'Last Tested:'));
+  });
+});
+
 describe('marker lines directly under a list item', () => {
   const STEP_2_DURATION = 'Duration: 5m (max 10m)\n\n';
 
@@ -286,5 +312,69 @@ describe('where an unclosed code block is reported', () => {
     const text = RUN_101.replace(`${STEP_2_OPEN} maxmemory 6gb\n\`\`\``, '```\nredis-cli -h {{alert.labels.instance}} config set maxmemory 6gb');
     const { findings } = parseRunbook(text, 'x.md');
     expect(findings).toEqual([expect.objectContaining({ rule: 'parse', line: lineOf(text, '```', lineOf(text, 'Raise maxmemory')), message: expect.stringContaining('never closed') })]);
+  });
+});
+
+describe('step fields written as bullets', () => {
+  const STEP_2 = 'Duration: 5m (max 10m)\n\nCommands:\n```bash\nredis-cli -h {{alert.labels.instance}} config set maxmemory 6gb\n```\n';
+  const FORWARD = 'redis-cli -h {{alert.labels.instance}} config set maxmemory 6gb';
+  const stepTwo = (body: string) => {
+    const text = RUN_101.replace(STEP_2, body);
+    const { runbook, findings } = parseRunbook(text, 'x.md');
+    return { text, findings, two: runbook!.steps[1]! };
+  };
+
+  it('reads `- Duration:`, `- Checkpoint:` and `- Rollback:` as the fields, not as prose', () => {
+    const { text, findings, two } = stepTwo(`- Duration: 5m (max 10m)\n- Checkpoint: manual\n- Rollback: \`redis-cli config set maxmemory 4gb\`\n\n${STEP_2.slice(STEP_2.indexOf('Commands:'))}`);
+    expect(findings).toEqual([]);
+    expect(two.prose).toBe('');
+    expect(two.duration).toEqual({ expectedMs: 5 * 60_000, maxMs: 10 * 60_000, line: lineOf(text, '- Duration: 5m') });
+    expect([two.checkpoint, two.checkpointLine]).toEqual([true, lineOf(text, '- Checkpoint: manual')]);
+    expect([two.rollback, two.rollbackLine]).toEqual(['redis-cli config set maxmemory 4gb', lineOf(text, '- Rollback:')]);
+    expect(two.commands.map((c) => c.code)).toEqual([FORWARD]);
+  });
+
+  it('keeps the other bullets of the list as prose and reports a bad value at its bullet', () => {
+    const { text, findings, two } = stepTwo(`- Raise the limit on the affected node\n- **Checkpoint**: manaul\n- Watch the eviction graph\n\n${STEP_2.slice(STEP_2.indexOf('Commands:'))}`);
+    expect(findings).toEqual([expect.objectContaining({ rule: 'parse', line: lineOf(text, 'Checkpoint**: manaul') })]);
+    expect(two.prose).toBe('- Raise the limit on the affected node\n- Watch the eviction graph');
+    expect(two.checkpoint).toBe(false);
+  });
+
+  it('reads `* Commands:` followed by a code block, indented under the bullet or not', () => {
+    for (const indent of ['', '  ']) {
+      const fence = ['```bash', FORWARD, '```'].map((l) => indent + l).join('\n');
+      const { text, findings, two } = stepTwo(`* Commands:\n${fence}\n`);
+      expect(findings).toEqual([]);
+      expect(two.prose).toBe('');
+      expect(two.commands).toEqual([{ lang: 'bash', code: FORWARD, line: lineOf(text, '```bash', lineOf(text, 'Raise maxmemory')) }]);
+    }
+  });
+
+  it('takes the code block after a last `- Rollback:` bullet as the rollback', () => {
+    const { findings, two } = stepTwo(`- Checkpoint: manual\n- Rollback:\n\n\`\`\`bash\nredis-cli config set maxmemory 4gb\n\`\`\`\n\n${STEP_2.slice(STEP_2.indexOf('Commands:'))}`);
+    expect(findings).toEqual([]);
+    expect(two.rollback).toBe('redis-cli config set maxmemory 4gb');
+    expect(two.commands.map((c) => c.code)).toEqual([FORWARD]);
+  });
+
+  it('reads `- Verification:` with its items in the same list or nested under it', () => {
+    for (const items of ['- [ ] Evictions below 100/s', '  - [ ] Evictions below 100/s']) {
+      const text = RUN_101.replace('Verification:\n- [ ] Evictions below 100/s', `- Verification:\n${items}`);
+      const { runbook, findings } = parseRunbook(text, 'x.md');
+      expect(findings).toEqual([]);
+      expect(runbook!.steps[1]!.verification.map((v) => [v.text, v.line])).toEqual([['Evictions below 100/s', lineOf(text, '- [ ] Evictions')]]);
+      expect(runbook!.steps[1]!.prose).toBe('');
+    }
+  });
+
+  it('keeps `- [ ] …` items that start with a label as verification items', () => {
+    const text = RUN_101.replace('- [ ] Evictions below 100/s\n', '- [ ] Evictions below 100/s\n- [ ] Checkpoint: manual sign-off recorded\n- Duration: 2m\n');
+    const { runbook, findings } = parseRunbook(text, 'x.md');
+    expect(findings).toEqual([]);
+    const two = runbook!.steps[1]!;
+    expect(two.verification.map((v) => v.text)).toEqual(['Evictions below 100/s', 'Checkpoint: manual sign-off recorded']);
+    expect(two.checkpoint).toBe(false);
+    expect(two.duration).toEqual({ expectedMs: 2 * 60_000, maxMs: null, line: lineOf(text, '- Duration: 2m') });
   });
 });
