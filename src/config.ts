@@ -31,6 +31,9 @@ const list = z
   .optional()
   .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 
+/** A URL's password masked, for echoing a mistyped value back (container logs keep stderr). */
+const withoutPassword = (v: string) => v.replace(/^([^:/?#]*:\/\/[^:/?#@]*):[^@/?#]*@/, '$1:***@');
+
 const url = (what: string, protocols?: string[]) =>
   z
     .string()
@@ -42,7 +45,7 @@ const url = (what: string, protocols?: string[]) =>
         if (protocols && !protocols.includes(parsed.protocol)) throw new Error('unexpected protocol');
         return parsed.toString().replace(/\/$/, '');
       } catch {
-        ctx.addIssue({ code: 'custom', message: `expected ${what}, got ${JSON.stringify(v)}` });
+        ctx.addIssue({ code: 'custom', message: `expected ${what}, got ${JSON.stringify(withoutPassword(v))}` });
         return z.NEVER;
       }
     });
@@ -149,6 +152,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const e = result.data;
   const problems: string[] = [];
   if (!isValidTimeZone(e.REPORT_TZ)) problems.push(`REPORT_TZ: unknown time zone ${JSON.stringify(e.REPORT_TZ)}`);
+  // Every delivery waits up to BATCH_MAX_WAIT for its batch before the commit: with the answer due before that, nearly
+  // every delivery and every retry of it is answered 503, so senders retry until they give up (or disable the webhook).
+  if (e.WEBHOOK_ANSWER_WITHIN < 2 * e.BATCH_MAX_WAIT + 10) {
+    problems.push(`WEBHOOK_ANSWER_WITHIN: ${e.WEBHOOK_ANSWER_WITHIN}ms leaves no time to commit after BATCH_MAX_WAIT (${e.BATCH_MAX_WAIT}ms), which every delivery may wait first; make it more than twice BATCH_MAX_WAIT`);
+  }
+  // Set to nothing but blanks is a secret that failed to arrive (an empty mount), not a choice to accept anyone.
+  for (const name of ['GRAFANA_WEBHOOK_HMAC_SECRET', 'ALERTMANAGER_WEBHOOK_TOKEN', 'DATADOG_WEBHOOK_TOKEN', 'PAGERDUTY_WEBHOOK_SECRETS'] as const) {
+    const raw = cleaned[name];
+    if (raw !== undefined && raw.replace(/[\s,]/g, '') === '') problems.push(`${name}: set to blanks only; give the secret, or unset it to accept unauthenticated deliveries`);
+  }
   for (const entry of e.RESPONDERS) {
     if (!/^[^:\s]+:scrypt\$/.test(entry)) {
       problems.push(`RESPONDERS: expected user:scrypt$... entries (make one with "runbook-router hash-password"), got ${JSON.stringify(entry.split(':')[0] + ':…')}`);

@@ -15,10 +15,12 @@ import { createIngestBatcher } from './incidents/ingest-batcher.js';
 import { createOutboxSender, currentChannelUrl, outboxBacklog, type OutboxSender } from './incidents/outbox.js';
 import { receiveBatch } from './incidents/receive.js';
 import type { Routing } from './incidents/routing.js';
+import { localHostGuard } from './http/local-host-guard.js';
 import { webhookFastPath } from './http/webhooks.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { assertValidReportCron, startDrillAndReportJobs } from './reports/report-schedule.js';
+import { parseResponders } from './responders/responders.js';
 import { createCatalogStore, type Catalog, type CatalogStore } from './runbooks/catalog.js';
 import { MATRIX_FILE } from './runbooks/catalog-sources.js';
 
@@ -56,6 +58,9 @@ const ESCALATION_BATCH = 200;
 export async function createService(config: Config, options: ServiceOptions = {}): Promise<Service> {
   assertSafeListen(config);
   assertValidReportCron(config);
+  // Checked in full before the database opens: refused later, the open database (and its data directory lock) kept
+  // the process alive, not listening, until something killed it.
+  parseResponders(config.auth.responders);
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
@@ -140,7 +145,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     routing,
     async start() {
       // Webhook deliveries in their plain form skip Express (see webhookFastPath); everything else is the Express app.
-      const listener = webhookFastPath({ db: db.db, ingest, secrets: webhookSecrets(config), maxBodyBytes: config.maxBodyBytes, answerWithinMs: config.webhookAnswerWithinMs, clock, metrics, logger }, app);
+      const listener = localHostGuard(config, webhookFastPath({ db: db.db, ingest, secrets: webhookSecrets(config), maxBodyBytes: config.maxBodyBytes, answerWithinMs: config.webhookAnswerWithinMs, clock, metrics, logger }, app));
       server = await new Promise<Server>((resolve, reject) => {
         const s = createServer(listener);
         s.once('error', reject);

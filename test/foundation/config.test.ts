@@ -69,6 +69,26 @@ describe('configuration from the environment', () => {
     expect([edges.escalationTickMs, edges.webhookAnswerWithinMs, edges.notify.timeoutMs, edges.notify.backoffMs, edges.batch.maxWaitMs]).toEqual([60_000, 10, 300_000, 10, 0]);
   });
 
+  it('refuses an answer deadline that BATCH_MAX_WAIT alone can use up', () => {
+    expect(problems({ WEBHOOK_ANSWER_WITHIN: '100ms', BATCH_MAX_WAIT: '1s' })).toEqual([
+      'WEBHOOK_ANSWER_WITHIN: 100ms leaves no time to commit after BATCH_MAX_WAIT (1000ms), which every delivery may wait first; make it more than twice BATCH_MAX_WAIT',
+    ]);
+    expect(problems({ WEBHOOK_ANSWER_WITHIN: '2s', BATCH_MAX_WAIT: '1s' })).toHaveLength(1);
+    expect(loadConfig({ WEBHOOK_ANSWER_WITHIN: '2010ms', BATCH_MAX_WAIT: '1s' }).webhookAnswerWithinMs).toBe(2010);
+  });
+
+  it('never echoes the password of a mistyped DATABASE_URL', () => {
+    expect(problems({ DATABASE_URL: 'postgress://postgres:hunter2pw@127.0.0.1:5432/db' })).toEqual(['DATABASE_URL: expected a postgres:// URL, got "postgress://postgres:***@127.0.0.1:5432/db"']);
+  });
+
+  it('refuses a webhook secret set to blanks only (a secret that failed to arrive), and takes an unset one as none', () => {
+    expect(problems({ ALERTMANAGER_WEBHOOK_TOKEN: '   ', PAGERDUTY_WEBHOOK_SECRETS: ' , ' })).toEqual([
+      'ALERTMANAGER_WEBHOOK_TOKEN: set to blanks only; give the secret, or unset it to accept unauthenticated deliveries',
+      'PAGERDUTY_WEBHOOK_SECRETS: set to blanks only; give the secret, or unset it to accept unauthenticated deliveries',
+    ]);
+    expect(loadConfig({ ALERTMANAGER_WEBHOOK_TOKEN: '' }).webhooks.alertmanagerToken).toBeNull();
+  });
+
   it('splits comma-separated secrets for rotation', () => {
     const config = loadConfig({ PAGERDUTY_WEBHOOK_SECRETS: ' old-secret , new-secret ', REPORT_CONTACTS: 'sre-leads,db-lead' });
     expect(config.webhooks.pagerduty).toEqual(['old-secret', 'new-secret']);

@@ -81,3 +81,14 @@ describe('serve with a database it cannot reach', () => {
     expect(output.trim().split('\n').at(-1)).toMatch(/^could not start: the database could not be reached \(.*ECONNREFUSED.*\); check DATABASE_URL and that the server is up$/);
   }, 40_000);
 });
+
+describe('serve with a RESPONDERS entry whose hash does not parse', () => {
+  it('refuses at once with the reason, exit 2, instead of hanging with the database open', async () => {
+    const started = Date.now();
+    const { code, output } = await serve(SHIPPED_RUNBOOKS, { RESPONDERS: 'dana:scrypt$3$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAA==' });
+    expect(code).toBe(2);
+    expect(output).toContain('RESPONDERS: the hash of "dana" is invalid: N must be a power of two');
+    // Before, it kept running not listening (embedded) or exited only after ~10 s (PostgreSQL).
+    expect(Date.now() - started).toBeLessThan(8_000);
+  });
+});
