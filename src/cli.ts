@@ -1,4 +1,4 @@
-import { loadConfig, ConfigError } from './config.js';
+import { loadConfig, ConfigError, type Config } from './config.js';
 import { createDb } from './db/create-db.js';
 import { migrateToLatest } from './db/migrate.js';
 
@@ -16,20 +16,57 @@ const USAGE = `usage: runbook-router <command>
   hash-password [PASSWORD]    print a scrypt hash for RESPONDERS (reads stdin when no argument)
 `;
 
+const SERVE_USAGE = 'usage: runbook-router serve   (takes no arguments: PORT, HOST, DATABASE_URL and the other settings come from the environment, see README.md)';
+const MIGRATE_USAGE = 'usage: runbook-router migrate   (takes no arguments: applies the migrations to DATABASE_URL, else the embedded database in DATA_DIR, and exits)';
+
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
+
+/**
+ * The configuration, or null once every problem has been printed as `config: NAME: message` (the caller exits 2), so
+ * the commands that read the settings report a bad one the same way and never with a stack trace.
+ */
+function loadConfigOrSay(env: Record<string, string | undefined>, say: (line: string) => void): Config | null {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    error.problems.forEach((p) => say(`config: ${p}`));
+    return null;
+  }
+}
+
+/**
+ * For a command that takes no arguments: null when none were given; else its usage and the exit code, 0 for
+ * `--help`, 2 for anything else (as lint and report answer an unknown option), before the command does anything.
+ */
+function refuseArguments(command: string, args: string[], usage: string): number | null {
+  if (!args.length) return null;
+  if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
+    out(usage);
+    return 0;
+  }
+  const first = args[0]!;
+  err(`runbook-router ${command}: ${first.startsWith('-') ? `unknown option ${first}` : `unexpected argument ${JSON.stringify(first)}`}\n${usage}`);
+  return 2;
+}
 
 export async function runCli(argv: string[]): Promise<number> {
   const [command = 'serve', ...args] = argv;
   const env = process.env;
   switch (command) {
     case 'serve': {
+      const refused = refuseArguments('serve', args, SERVE_USAGE);
+      if (refused !== null) return refused;
       const { serve } = await import('./main.js');
       return serve(env, err);
     }
     case 'migrate': {
+      const refused = refuseArguments('migrate', args, MIGRATE_USAGE);
+      if (refused !== null) return refused;
+      const config = loadConfigOrSay(env, err);
+      if (!config) return 2;
       try {
-        const config = loadConfig(env);
         const db = await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 });
         try {
           const applied = await migrateToLatest(db.db);
@@ -39,8 +76,7 @@ export async function runCli(argv: string[]): Promise<number> {
         }
         return 0;
       } catch (error) {
-        if (error instanceof ConfigError) error.problems.forEach((p) => err(`config: ${p}`));
-        else err(`migrate failed: ${(error as Error).message}`);
+        err(`migrate failed: ${(error as Error).message}`);
         return 1;
       }
     }
@@ -50,7 +86,7 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     case 'demo': {
       const { runDemo } = await import('./demo-command.js');
-      return runDemo(args, { out, err, env });
+      return runDemo(args, { out, err, config: () => loadConfigOrSay(env, err) });
     }
     case 'report': {
       const { runReport } = await import('./reports/report-command.js');

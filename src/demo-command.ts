@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Source } from './alerts/alert.js';
 import { signDelivery } from './alerts/verify-signature.js';
-import { loadConfig } from './config.js';
+import type { Config } from './config.js';
 import { PROJECT_ROOT } from './project-root.js';
 
 export const EXAMPLES_DIR = path.join(PROJECT_ROOT, 'test/fixtures/webhooks');
@@ -21,11 +21,30 @@ const SEQUENCE: { source: Source; file: string; resolution?: boolean }[] = [
   { source: 'pagerduty', file: 'pagerduty-resolved.json', resolution: true },
 ];
 
+const USAGE = 'usage: runbook-router demo [URL] [--keep-open]   (URL of the running service, default http://127.0.0.1:PORT; --keep-open: without the recoveries)';
+
+export interface DemoIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  /** The settings (PORT and the webhook secrets), or null when a problem has been printed: the command exits 2. */
+  config: () => Config | null;
+}
+
 /** `runbook-router demo [URL] [--keep-open]`: posts the example payloads, signed with the configured secrets, to a running service. */
-export async function runDemo(args: string[], io: { out: (s: string) => void; err: (s: string) => void; env: Record<string, string | undefined> }): Promise<number> {
-  const keepOpen = args.includes('--keep-open');
-  const config = loadConfig(io.env);
-  const base = (args.find((a) => !a.startsWith('--')) ?? `http://127.0.0.1:${config.port}`).replace(/\/$/, '');
+export async function runDemo(args: string[], io: DemoIo): Promise<number> {
+  const parsed = parseArgs(args);
+  if (parsed === 'help') {
+    io.out(USAGE);
+    return 0;
+  }
+  if (typeof parsed === 'string') {
+    io.err(`runbook-router demo: ${parsed}\n${USAGE}`);
+    return 2;
+  }
+  const config = io.config();
+  if (!config) return 2;
+  const keepOpen = parsed.keepOpen;
+  const base = (parsed.url ?? `http://127.0.0.1:${config.port}`).replace(/\/$/, '');
   let failures = 0;
   for (const step of SEQUENCE.filter((s) => !(keepOpen && s.resolution))) {
     const parsed = JSON.parse(await fs.readFile(path.join(EXAMPLES_DIR, step.file), 'utf8'));
@@ -50,4 +69,19 @@ export async function runDemo(args: string[], io: { out: (s: string) => void; er
   }
   io.out(`\nOpen ${base}/ to see the incidents.`);
   return failures ? 1 : 0;
+}
+
+/** The words after `demo`, checked before anything is sent (a mistyped --keep-open must not post the recoveries it meant to leave out); `'help'` for --help, else what is wrong. */
+function parseArgs(args: string[]): { url: string | null; keepOpen: boolean } | string {
+  let url: string | null = null;
+  let keepOpen = false;
+  for (const arg of args) {
+    if (arg === '--keep-open') keepOpen = true;
+    else if (arg === '--help' || arg === '-h') return 'help';
+    else if (arg.startsWith('-')) return `unknown option ${arg}`;
+    else if (url !== null) return `only one URL can be given, got "${url}" and "${arg}"`;
+    else if (!/^https?:$/.test(URL.parse(arg)?.protocol ?? '')) return `expected the service's URL like http://127.0.0.1:3000, got "${arg}"`;
+    else url = arg;
+  }
+  return { url, keepOpen };
 }

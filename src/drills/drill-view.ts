@@ -4,7 +4,7 @@ import type { Db, Executor } from '../db/create-db.js';
 import type { Drill } from '../db/schema.js';
 import { HttpError, notFound } from '../http/http-error.js';
 import { pinnedRunbookText } from '../incidents/runbook-pin.js';
-import { loadStepChecks, setStepCheck, stepTimings, type StepCheck, type StepTiming } from '../incidents/step-checks.js';
+import { blockingCheckpoint, checkpointRefusal, findCheckItem, loadStepChecks, setStepCheck, stepTimings, type StepCheck, type StepTiming } from '../incidents/step-checks.js';
 import type { Catalog } from '../runbooks/catalog.js';
 import { parseRunbook } from '../runbooks/parse-runbook.js';
 import type { Runbook } from '../runbooks/runbook.js';
@@ -61,11 +61,18 @@ export function drillDetailJson(d: DrillDetail, now: Date): DrillDetailJson {
   };
 }
 
-/** Ticks or unticks a box of a drill; the first tick starts a scheduled drill (and pins its runbook). */
+/**
+ * Ticks or unticks a box of a drill; the first tick starts a scheduled drill (and pins its runbook). A tick that would
+ * be refused is refused before the start: bad input must leave a scheduled drill scheduled, as a refused `/complete`
+ * does. (setStepCheck runs its own transaction, so the start cannot share it and roll back with it.)
+ */
 export async function checkDrillBox(db: Db, id: number, input: { key: string; checked: boolean; by: string; now: Date; catalog: Catalog }) {
   let drill = await getDrill(db, id);
   if (!drill) throw notFound(`drill ${id}`);
   if (drill.status === 'scheduled') {
+    // The runbook the start would pin (the catalog's, else the version already pinned): the keys that tick will be judged by.
+    const toRun = input.catalog.runbooks.get(drill.runbook_id) ?? (await drillRunbook(db, drill, input.catalog)).runbook;
+    if (toRun) await refuseBadTick(db, id, toRun, input);
     drill = await db.transaction().execute((tx) => startDrill(tx, id, { runbook: input.catalog.runbooks.get(drill!.runbook_id) ?? null, by: input.by, now: input.now }));
   }
   const { runbook } = await drillRunbook(db, drill, input.catalog);
@@ -73,4 +80,13 @@ export async function checkDrillBox(db: Db, id: number, input: { key: string; ch
   // Completed and cancelled drills are records: their boxes no longer change.
   if (drill.status !== 'running') throw new HttpError(409, `drill ${id} is ${drill.status}`);
   return setStepCheck(db, { subject: { drillId: id }, runbook, key: input.key, checked: input.checked, by: input.by, now: input.now });
+}
+
+/** The refusals of setStepCheck that depend only on the runbook and the boxes: an unknown key (404), a step past an unconfirmed manual checkpoint (409). */
+async function refuseBadTick(db: Executor, id: number, runbook: Runbook, input: { key: string; checked: boolean }): Promise<void> {
+  const item = findCheckItem(runbook, input.key);
+  if (!item) throw notFound(`checkbox "${input.key}" in ${runbook.id}`);
+  if (!input.checked || !item.step) return;
+  const blocker = blockingCheckpoint(runbook, await loadStepChecks(db, { drillId: id }), item.step);
+  if (blocker) throw checkpointRefusal(blocker, item.step);
 }

@@ -116,9 +116,7 @@ export async function setStepCheck(db: Db, input: SetStepCheckInput): Promise<Se
     if (current && current.checked === input.checked) return { item, check: current, changed: false };
     if (input.checked && item.step) {
       const blocker = blockingCheckpoint(input.runbook, checks, item.step);
-      if (blocker) {
-        throw new HttpError(409, `step ${blocker.number} is a manual checkpoint: confirm it before working on step ${item.step.number}`, { checkpoint: checkpointKey(blocker) });
-      }
+      if (blocker) throw checkpointRefusal(blocker, item.step);
     }
     const column = subjectColumn(input.subject);
     const id = subjectId(input.subject);
@@ -186,4 +184,9 @@ export function stepTimings(runbook: Runbook, checks: ReadonlyMap<string, StepCh
     result.set(step.key, { expectedMs, maxMs, startAt, doneAt: done, actualMs, state });
   }
   return result;
+}
+
+/** 409 for a tick of `step` while the manual checkpoint of `blocker` is unconfirmed. */
+export function checkpointRefusal(blocker: Step, step: Step): HttpError {
+  return new HttpError(409, `step ${blocker.number} is a manual checkpoint: confirm it before working on step ${step.number}`, { checkpoint: checkpointKey(blocker) });
 }
