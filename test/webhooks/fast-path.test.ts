@@ -137,7 +137,7 @@ describe('webhooks on the listening server (fast path)', () => {
     const { port, hostname } = new URL(url);
     await new Promise<void>((resolve, reject) => {
       const socket = net.connect(Number(port), hostname, () => {
-        socket.write('POST /webhooks/alertmanager HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"receiver":');
+        socket.write('POST /webhooks/alertmanager HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"receiver":');
         setTimeout(() => socket.destroy(), 50);
       });
       socket.on('close', () => resolve());
