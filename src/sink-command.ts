@@ -4,10 +4,16 @@ import http from 'node:http';
  * `runbook-router sink [PORT]`: a local receiver that prints every notification it gets. The shipped matrix pages
  * contacts at http://127.0.0.1:9099/..., so a newcomer can watch escalations arrive without a real Slack or pager.
  */
+const USAGE = 'usage: runbook-router sink [PORT]   (prints every notification POSTed to it; PORT defaults to 9099, the shipped matrix\'s)';
+
 export function runSink(args: string[], io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
+  if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
+    io.out(USAGE);
+    return Promise.resolve(0);
+  }
   const port = Number(args[0] ?? 9099);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    io.err(`sink: expected a port from 1 to 65535, got "${args[0]}"`);
+  if (args.length > 1 || !Number.isInteger(port) || port < 1 || port > 65535) {
+    io.err(`sink: expected a port from 1 to 65535, got "${args.join(' ')}"\n${USAGE}`);
     return Promise.resolve(2);
   }
   return new Promise((resolve) => {

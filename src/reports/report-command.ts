@@ -17,6 +17,10 @@ export type ReportIo = LintIo;
 const USAGE = 'usage: runbook-router report [--week 2026-W47] [--format markdown|json]   (the current week in REPORT_TZ by default)';
 
 export async function runReport(args: string[], io: ReportIo): Promise<number> {
+  if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
+    io.out(USAGE);
+    return 0;
+  }
   const parsed = parseArgs(args);
   if (typeof parsed === 'string') {
     io.err(`runbook-router report: ${parsed}\n${USAGE}`);

@@ -25,6 +25,10 @@ interface LintArgs {
 
 /** `args` are the words after `lint`. */
 export async function runLint(args: string[], io: LintIo): Promise<number> {
+  if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
+    io.out(USAGE);
+    return 0;
+  }
   const parsed = parseArgs(args);
   if (typeof parsed === 'string') {
     io.err(`runbook-router lint: ${parsed}\n${USAGE}`);

@@ -185,3 +185,20 @@ describe('serve', () => {
     await noDataDir();
   });
 });
+
+describe('lint, report and sink', () => {
+  it('--help prints the usage and exits 0, doing nothing', async () => {
+    for (const command of ['lint', 'report', 'sink']) {
+      const r = await cli([command, '--help']);
+      expect(r.code, command).toBe(0);
+      expect(r.stdout, command).toMatch(new RegExp(`^usage: runbook-router ${command}`));
+    }
+    await noDataDir();
+  });
+
+  it('sink refuses a second argument with its usage', async () => {
+    const r = await cli(['sink', '9099', 'extra']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('usage: runbook-router sink');
+  });
+});
