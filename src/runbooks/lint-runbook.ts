@@ -31,9 +31,9 @@ export function lintRunbook(runbook: Runbook, knownIds: ReadonlySet<string>, opt
     const where = `step ${step.number}${step.title ? ` "${step.title}"` : ''}`;
     const hasInstructions = step.prose.trim() !== '';
     // An empty block or a `# TODO` placeholder gives the responder nothing to run, so it is no command.
-    const hasCommands = step.commands.some((c) => isRunnable(c.code));
+    const hasCommands = step.commands.some((c) => isRunnable(c.code, c.lang));
     if (!hasCommands && !hasInstructions) {
-      const why = step.commands.length ? 'no instructions, and its code block holds nothing to run (only blank lines or # comments)' : 'neither a command block nor instructions';
+      const why = step.commands.length ? 'no instructions, and its code block holds nothing to run (only blank lines or comments)' : 'neither a command block nor instructions';
       add('error', 'missing-commands', step.line, `${where} has ${why}`);
     } else if (!hasCommands && isVagueProse(step.prose)) {
       add('error', 'vague-step', step.line, `${where} only says "${step.prose.trim().split('\n')[0]}"; write the exact commands and checks for someone on their first day`);
@@ -79,7 +79,18 @@ export function lintRunbook(runbook: Runbook, knownIds: ReadonlySet<string>, opt
   return findings;
 }
 
-/** Whether code holds a line other than blanks and `#` comments. */
-function isRunnable(code: string): boolean {
-  return code.split('\n').some((line) => line.trim() !== '' && !line.trim().startsWith('#'));
+// Line comments by a fence's language; `#` for shells and anything unlabelled. SQL's `--` placeholder is as empty as a `# TODO`.
+const LINE_COMMENTS: [RegExp, string[]][] = [
+  [/^(sql|psql|pgsql|postgres(ql)?|mysql|sqlite|plsql|tsql)$/i, ['--', '#']],
+  [/^(js|javascript|ts|typescript|go|java|c|cpp|csharp|cs|rust|kotlin|swift|scala|groovy)$/i, ['//']],
+  [/^(lua|haskell)$/i, ['--']],
+];
+
+/** Whether code holds a line other than blanks and its language's line comments. */
+function isRunnable(code: string, lang = ''): boolean {
+  const markers = LINE_COMMENTS.find(([re]) => re.test(lang))?.[1] ?? ['#'];
+  return code.split('\n').some((line) => {
+    const text = line.trim();
+    return text !== '' && !markers.some((m) => text.startsWith(m));
+  });
 }

@@ -67,12 +67,17 @@ describe('lintCatalog', () => {
   });
 
   it('missing-commands: an empty code block, or one of only comments, is no command', async () => {
-    for (const fence of ['```bash\n```', '```bash\n\n   \n```', '```bash\n# TODO\n  # fill in later\n```', '    # TODO']) {
+    for (const fence of ['```bash\n```', '```bash\n\n   \n```', '```bash\n# TODO\n  # fill in later\n```', '    # TODO', '```sql\n-- TODO: the query\n```', '```js\n// TODO\n```']) {
       const text = withStep3(`${fence}\n\nVerification:\n- [ ] done`);
       expect(at(await lint({ 'RUN-101.md': text }), 'missing-commands'), fence).toEqual([`RUN-101.md:${lineOf(text, '### Step 3')}:error`]);
     }
     const commented = withStep3('```bash\n# flush only the affected node\nredis-cli flushall\n```\n\nVerification:\n- [ ] done');
     expect(rule(await lint({ 'RUN-101.md': commented }), 'missing-commands')).toEqual([]);
+    // A shell line that starts with -- or // is a command there, not a comment.
+    const dashes = withStep3('```bash\n--dry-run is the default; run it anyway\n```\n\nVerification:\n- [ ] done');
+    expect(rule(await lint({ 'RUN-101.md': dashes }), 'missing-commands')).toEqual([]);
+    const sql = withStep3('```sql\n-- the long-running ones\nselect pid from pg_stat_activity;\n```\n\nVerification:\n- [ ] done');
+    expect(rule(await lint({ 'RUN-101.md': sql }), 'missing-commands')).toEqual([]);
   });
 
   it('vague-step: vague prose with only an empty or comment-only code block', async () => {
