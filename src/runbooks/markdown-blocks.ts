@@ -47,7 +47,7 @@ interface Span {
 }
 
 export type Block =
-  | (Span & { kind: 'heading'; level: number; text: string; line: number })
+  | (Span & { kind: 'heading'; level: number; text: string; line: number; /** Underlined with --- or === (setext), not #. */ setext: boolean })
   | (Span & { kind: 'paragraph'; lines: { text: string; line: number }[] })
   | (Span & { kind: 'list'; items: ListItem[] })
   | (Span & {
@@ -102,7 +102,7 @@ export function parseBlocks(lines: string[], options: ParseOptions = {}): Block[
     const [start, end] = token.map ?? [0, 0];
     const close = findClose(tokens, i);
     if (token.type === 'heading_open') {
-      blocks.push({ kind: 'heading', level: Number(token.tag.slice(1)), text: tokens[i + 1]?.content.trim() ?? '', line: start + 1, start, end });
+      blocks.push({ kind: 'heading', level: Number(token.tag.slice(1)), text: tokens[i + 1]?.content.trim() ?? '', line: start + 1, setext: token.markup === '-' || token.markup === '=', start, end });
     } else if (token.type === 'paragraph_open') {
       const paragraphLines: { text: string; line: number }[] = [];
       for (let n = start; n < end; n++) paragraphLines.push({ text: (lines[n] ?? '').trim(), line: n + 1 });

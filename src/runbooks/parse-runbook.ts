@@ -91,6 +91,14 @@ export function parseRunbook(text: string, file: string): ParseResult {
         open.body.push({ kind: 'paragraph', lines: [{ text: `${plain(block.text)}:`, line: block.line }], start: block.start, end: block.end });
         continue;
       }
+      if (open && block.setext && !kind) {
+        // Markdown makes the line above a `---` a heading; in a step that is a sentence followed by a rule, and as a
+        // heading it ended the step and was lost.
+        const text = block.text.split('\n').map((t, k) => ({ text: t, line: block.line + k }));
+        open.body.push({ kind: 'paragraph', lines: text, start: block.start, end: block.end });
+        findings.push({ file, line: block.line + text.length, severity: 'warning', rule: 'parse', message: `"${block.text.split('\n')[0]}" directly above this line would be a heading in markdown; put a blank line above the ${block.level === 1 ? '===' : '---'} (read as a line of the step)` });
+        continue;
+      }
       if (kind || block.level <= 2 || (open && block.level <= open.level)) {
         closeStep(block.start);
         if (kind) startSection(kind, block.line);

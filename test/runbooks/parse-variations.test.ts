@@ -291,6 +291,18 @@ describe('an inline Rollback before the step command', () => {
   });
 });
 
+describe('a --- directly under a line of a step', () => {
+  it('keeps that line in the step (markdown would make it a heading that ended the step) and warns where', () => {
+    const text = RUN_101.replace('### Step 2', 'If the node is a replica, repeat on the primary\n---\n\n### Step 2');
+    const { runbook, findings } = parseRunbook(text, 'x.md');
+    expect(runbook!.steps.map((s) => s.number)).toEqual([1, 2]);
+    expect(runbook!.steps[0]!.prose).toContain('If the node is a replica, repeat on the primary');
+    expect(findings).toEqual([
+      { file: 'x.md', line: lineOf(text, 'If the node is a replica') + 1, severity: 'warning', rule: 'parse', message: '"If the node is a replica, repeat on the primary" directly above this line would be a heading in markdown; put a blank line above the --- (read as a line of the step)' },
+    ]);
+  });
+});
+
 describe('where an unclosed code block is reported', () => {
   const STEP_1_CLOSE = 'info memory\n```';
   const STEP_2_OPEN = '```bash\nredis-cli -h {{alert.labels.instance}} config set';
