@@ -119,8 +119,10 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
       select distinct hashtextextended(k, 0) as h from unnest(${groupKeys}::text[]) as k order by h) s`.execute(tx);
   }
 
-  // One statement: which deliveries the inbox already has, and the open incidents of the others' groups, locked in key
-  // order (so two replicas touching the same incidents never deadlock) and stamped with this batch's time.
+  // One statement: which deliveries the inbox already has, and the open incidents of the batch's groups, locked in key
+  // order (so two replicas touching the same incidents never deadlock), those of the deliveries not seen before stamped
+  // with this batch's time. The groups of seen deliveries are locked too: one that turns out to be a re-fire (see
+  // refiredRepeats) is applied by a second run that must find its incident locked already, not lock it out of order.
   // Inbox and instance look-ups are LATERAL … LIMIT 1 (at most one row by their unique keys) so each key is an index
   // probe: as a join the planner, guessing 100 input rows, hash-joins over a scan of the whole table until it is large,
   // a cost that grew with every alert ever received.
@@ -133,11 +135,11 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
     known as (select d.source, d.key from d cross join lateral (select from alert_events a where a.source = d.source and a.delivery_key = d.key limit 1) hit),
     wanted as (select distinct unnest(d.groups) as group_key from d where not exists (select 1 from known k where k.source = d.source and k.key = d.key)),
     locked as materialized (
-      select id from incidents where group_key in (select group_key from wanted) and status <> 'resolved' order by group_key for update
+      select id, group_key from incidents where group_key in (select unnest(d.groups) from d) and status <> 'resolved' order by group_key for update
     ),
     stamped as (
       update incidents set last_alert_at = ${ctx.now}::timestamptz, updated_at = ${ctx.now}::timestamptz
-      from locked where incidents.id = locked.id
+      from locked where incidents.id = locked.id and locked.group_key in (select group_key from wanted)
       returning incidents.*
     )
     select 'known' as kind, json_build_object('source', source, 'key', key) as row from known
@@ -156,7 +158,12 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
     // and stamps (the same `now`), which the second run takes again; its new keys are unseen, so it does not come back here.
     const refired = await refiredRepeats(tx, seenBefore.map((i) => deliveries[i]!));
     if (refired.size) {
-      return applyDeliveries(tx, deliveries.map((d) => (refired.has(d.deliveryKey) ? { ...d, deliveryKey: refiredKey(d.deliveryKey, ctx.now) } : d)), ctx);
+      const summary = await applyDeliveries(tx, deliveries.map((d) => (refired.has(d.deliveryKey) ? { ...d, deliveryKey: refiredKey(d.deliveryKey, ctx.now) } : d)), ctx);
+      // A retry comes with the first copy's bytes, so its key: it is answered with what the re-fire was answered with.
+      const answers = deliveries.flatMap((d, i) => (refired.has(d.deliveryKey) ? [{ source: d.source, key: d.deliveryKey, ids: summary.outcomes[i]!.incidentIds }] : []));
+      await sql`update alert_events a set incident_ids = r.ids from json_to_recordset(${JSON.stringify(answers)}::json) as r(source text, key text, ids jsonb)
+        where a.source = r.source and a.delivery_key = r.key`.execute(tx);
+      return summary;
     }
 
     const bySource = new Map<string, string[]>();

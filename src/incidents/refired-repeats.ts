@@ -6,7 +6,8 @@ import type { Delivery } from './receive.js';
 
 /**
  * Of deliveries the inbox has seen before, those that are not a retry but a new notification with the same bytes: an
- * alert of theirs whose instance (in its group's latest incident) has another status now. Only PagerDuty sends a
+ * alert of theirs whose latest instance (in the latest incident of its group that holds it, which need not be the
+ * group's latest incident: another rule of the same MON- id may have opened that) has another status now. Only PagerDuty sends a
  * delivery id; the others are known by their body's hash, and Grafana's legacy alerting has no timestamps at all, so a
  * rule that goes alerting → ok → alerting sends its first body again, and ok → alerting → ok its first ok. Taken as
  * repeats, the re-fire opened nothing and paged nobody, with a 202. A real retry of an older notification that is
@@ -24,9 +25,11 @@ export async function refiredRepeats(tx: Tx, seen: Delivery[]): Promise<Set<stri
   if (!alerts.length) return new Set();
   const { rows } = await sql<{ key: string }>`
     ${PREPARED} select distinct t.key from json_to_recordset(${JSON.stringify(alerts)}::json) as t(key text, group_key text, source text, fingerprint text, status text)
-    cross join lateral (select id from incidents where group_key = t.group_key order by id desc limit 1) latest
-    join alert_instances ai on ai.incident_id = latest.id and ai.source = t.source and ai.fingerprint = t.fingerprint
-    where ai.status <> t.status`.execute(tx);
+    cross join lateral (
+      select ai.status from incidents i join alert_instances ai on ai.incident_id = i.id and ai.source = t.source and ai.fingerprint = t.fingerprint
+      where i.group_key = t.group_key order by i.id desc limit 1
+    ) latest
+    where latest.status <> t.status`.execute(tx);
   return new Set(rows.map((r) => r.key));
 }
 

@@ -1,8 +1,12 @@
+import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adapters } from '../../src/alerts/adapters.js';
+import { deliveryKey } from '../../src/alerts/delivery-key.js';
 import { fixedClock } from '../../src/clock.js';
+import { receiveBatch, type Delivery } from '../../src/incidents/receive.js';
 import type { Service } from '../../src/service.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { createTestDatabase, onRealPostgres, type TestDatabase } from '../support/test-database.js';
 import { createTestService } from '../support/test-service.js';
 import { alertmanagerAlert, wireBody } from '../support/webhook-payloads.js';
 
@@ -76,5 +80,64 @@ describe('a notification with the same bytes as an earlier one', () => {
     clock.advance(60_000);
     await post('alertmanager', firing);
     expect(await incidentsOf('MON-012')).toMatchObject([{ status: 'resolved', reopen_count: 0, next_escalation_at: null }]);
+  });
+});
+
+describe('a re-fire of one rule while another rule of its MON- id has the open incident', () => {
+  const rule = (ruleId: number, state: 'alerting' | 'ok') => wireBody(state === 'ok' ? 'grafana-legacy-ok' : 'grafana-legacy-alerting', (b) => {
+    b.ruleId = ruleId;
+    b.ruleName = `Pool rule ${ruleId}`;
+    b.tags.mon_id = 'MON-006';
+  });
+
+  it('joins that incident, so the other rule recovering does not resolve it while this one fires; a retry is answered with it', async () => {
+    const first = (await post('grafana', rule(70, 'alerting'))).body.incidents[0];
+    clock.advance(60_000);
+    await post('grafana', rule(70, 'ok'));
+    clock.advance(40 * 60_000);
+    const second = (await post('grafana', rule(71, 'alerting'))).body.incidents[0];
+    expect(second).not.toBe(first);
+
+    clock.advance(60_000);
+    expect((await post('grafana', rule(70, 'alerting'))).body).toMatchObject({ incidents: [second], duplicate: false });
+    clock.advance(60_000);
+    expect((await post('grafana', rule(70, 'alerting'))).body).toMatchObject({ incidents: [second], duplicate: true });
+    clock.advance(60_000);
+    await post('grafana', rule(71, 'ok'));
+    expect((await incidentsOf('MON-006')).map((i) => [i.id, i.status])).toEqual([[first, 'resolved'], [second, 'triggered']]);
+  });
+});
+
+describe.skipIf(!onRealPostgres)('a re-fire beside a batch that locks incidents in key order (PostgreSQL)', () => {
+  it('takes its incident locks in the same order, so neither waits on the other in a cycle', async () => {
+    const ctx = () => ({ routing: service.routing(), now: clock.now(), reopenWindowMs: service.config.reopenWindowMs, flappingAfter: service.config.flappingAfter });
+    const delivery = (source: 'grafana' | 'alertmanager', rawBody: string): Delivery => {
+      const headers = { 'content-type': 'application/json' };
+      return { source, deliveryKey: deliveryKey(source, headers, Buffer.from(rawBody)), rawBody, headers, receivedAt: clock.now(), alerts: adapters[source](JSON.parse(rawBody), clock.now()) };
+    };
+    // MON-006's incident is open with rule 70 firing (above), so rule 70's ok body, seen before, is a re-fire.
+    const okBody = wireBody('grafana-legacy-ok', (b) => {
+      b.ruleId = 70;
+      b.ruleName = 'Pool rule 70';
+      b.tags.mon_id = 'MON-006';
+    });
+    await post('alertmanager', alertmanagerAlert({ monId: 'MON-013', fingerprint: 'b17e000000000013', startsAt: '2026-09-01T03:00:00Z', groupKey: 'g-13' }));
+    const other = new pg.Client({ connectionString: database.url! });
+    await other.connect();
+    try {
+      await other.query('begin');
+      // As receive_firing on another replica: MON-006's incident first, then MON-013's (group-key order).
+      await other.query(`select id from incidents where group_key = 'mon:MON-006' and status <> 'resolved' for update`);
+      const batch = receiveBatch(service.db.db, [delivery('grafana', okBody), delivery('alertmanager', alertmanagerAlert({ monId: 'MON-013', fingerprint: 'b17e000000000014', startsAt: '2026-09-01T03:30:00Z', groupKey: 'g-13' }))], ctx);
+      await new Promise((r) => setTimeout(r, 300));
+      const started = Date.now();
+      await other.query(`select id from incidents where group_key = 'mon:MON-013' and status <> 'resolved' for update`);
+      // Granted at once: the batch waits for MON-006 before it locks MON-013.
+      expect(Date.now() - started).toBeLessThan(500);
+      await other.query('commit');
+      expect((await batch).outcomes.map((o) => o.duplicate)).toEqual([false, false]);
+    } finally {
+      await other.end();
+    }
   });
 });
