@@ -10,7 +10,6 @@ const STEP_HEADING = /^step\s+(\d+)\b\s*(?:[:.)\-–—]\s*)?(.*)$/i;
 const NUMBERED_HEADING = /^(\d+)[.)]\s+(.+)$/;
 const MARKER = /^(commands?|verification|verify|duration|rollback|checkpoint)\s*:\s*(.*)$/i;
 const INLINE_CODE = /^`([^`]+)`$/;
-const CODE_SPAN = /`[^`]+`/;
 const DURATION_VALUE = /^(\S+?)\s*(?:\(\s*max(?:imum)?\s*:?\s*([^)\s]+)\s*\)|,?\s+max(?:imum)?\s*:?\s*(\S+))?$/i;
 
 /** Number and title when `text` (a heading's text) is a step heading. */
@@ -70,9 +69,10 @@ export function parseStep(
     } else if (name === 'rollback') {
       step.rollback = value.replace(/^`([^`]*)`$/, '$1') || null;
       step.rollbackLine = line;
-      // A Rollback line that already names its command is complete: the block after it is the step's
-      // forward command, and taking it as rollback would re-apply the change on undo.
-      rollbackAwaitsCode = last && !CODE_SPAN.test(value);
+      // A Rollback line that is its command (`Rollback: \`cmd\``) is complete: the block after it is the step's forward
+      // command, and taking it as rollback would re-apply the change on undo. Prose that only mentions a command in
+      // backticks ("nothing to undo for `x`; if the pool was resized, restore it:") still introduces the block.
+      rollbackAwaitsCode = last && !INLINE_CODE.test(value);
     } else {
       step.checkpointLine = line;
       step.checkpoint = parseCheckpoint(value, line, file, findings);
@@ -154,7 +154,7 @@ function isFieldItem(item: ListItem): boolean {
 
 /** Whether a fence inside a `- Rollback:` bullet is the rollback itself (the bullet does not name a command). */
 function rollbackAwaitsCodeIn(marker: RegExpExecArray, item: ListItem): boolean {
-  return marker[1]!.toLowerCase() === 'rollback' && !CODE_SPAN.test(item.text);
+  return marker[1]!.toLowerCase() === 'rollback' && !INLINE_CODE.test(marker[2]!.replace(/^\*\*|\*\*$/g, '').trim());
 }
 
 function source(lines: string[], start: number, end: number): string {

@@ -291,6 +291,16 @@ describe('an inline Rollback before the step command', () => {
   });
 });
 
+describe('a Rollback line that mentions a command in prose', () => {
+  it('still takes the code block after it as the rollback', () => {
+    const text = RUN_101.replace('Duration: 5m (max 10m)\n\nCommands:\n```bash\nredis-cli -h {{alert.labels.instance}} config set maxmemory 6gb\n```\n',
+      'Duration: 5m (max 10m)\n\nCommands:\n```bash\nredis-cli -h {{alert.labels.instance}} config set maxmemory 6gb\n```\n\nRollback: nothing to undo for `config set`; if the pool was resized, restore it:\n\n```bash\nkubectl set env deploy/app DB_POOL_MAX=20\n```\n');
+    const two = parseRunbook(text, 'x.md').runbook!.steps[1]!;
+    expect(two.commands.map((c) => c.code)).toEqual(['redis-cli -h {{alert.labels.instance}} config set maxmemory 6gb']);
+    expect(two.rollback).toContain('kubectl set env deploy/app DB_POOL_MAX=20');
+  });
+});
+
 describe('a --- directly under a line of a step', () => {
   it('keeps that line in the step (markdown would make it a heading that ended the step) and warns where', () => {
     const text = RUN_101.replace('### Step 2', 'If the node is a replica, repeat on the primary\n---\n\n### Step 2');
