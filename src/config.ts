@@ -32,7 +32,8 @@ const list = z
   .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 
 /** A URL's password masked, for echoing a mistyped value back (container logs keep stderr). */
-const withoutPassword = (v: string) => v.replace(/^([^:/?#]*:\/\/[^:/?#@]*):[^@/?#]*@/, '$1:***@');
+// Up to the last @: an unencoded /, ? or # in the password is what makes such a URL fail to parse.
+const withoutPassword = (v: string) => v.replace(/^([^:/?#]*:\/\/[^:/?#@]*):.*@/, '$1:***@');
 
 const url = (what: string, protocols?: string[]) =>
   z

@@ -9,11 +9,12 @@ import { isLocalMode, isLoopbackHost } from '../local-mode.js';
 /** The listener itself when responders authenticate; in local mode, one that answers 421 to a Host that is not loopback or PUBLIC_URL's. */
 export function localHostGuard(config: Config, listener: RequestListener): RequestListener {
   if (!isLocalMode(config)) return listener;
-  const publicHost = new URL(config.publicUrl).hostname;
+  const publicHost = new URL(config.publicUrl).hostname.replace(/\.$/, '').toLowerCase();
   return (req, res) => {
     const host = hostnameOf(req.headers.host);
     // A request with no Host at all does not come from a browser.
-    if (host === null || isLoopbackHost(host) || host === publicHost) return listener(req, res);
+    // *.localhost names are loopback by RFC 6761, and browsers resolve them so themselves: no rebinding through them.
+    if (host === null || isLoopbackHost(host) || host.endsWith('.localhost') || host === publicHost) return listener(req, res);
     req.resume();
     res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
     res.end(`Host ${JSON.stringify(req.headers.host)} is not this service: without responder authentication it answers only to localhost, 127.0.0.1, [::1] and PUBLIC_URL's host (${publicHost})\n`);
@@ -23,7 +24,7 @@ export function localHostGuard(config: Config, listener: RequestListener): Reque
 function hostnameOf(header: string | undefined): string | null {
   if (header === undefined) return null;
   try {
-    return new URL(`http://${header}`).hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+    return new URL(`http://${header}`).hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').toLowerCase();
   } catch {
     return '';
   }

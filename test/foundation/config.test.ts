@@ -79,6 +79,10 @@ describe('configuration from the environment', () => {
 
   it('never echoes the password of a mistyped DATABASE_URL', () => {
     expect(problems({ DATABASE_URL: 'postgress://postgres:hunter2pw@127.0.0.1:5432/db' })).toEqual(['DATABASE_URL: expected a postgres:// URL, got "postgress://postgres:***@127.0.0.1:5432/db"']);
+    // An unencoded /, # or ? in the password is what makes the URL fail to parse.
+    for (const password of ['s3cr/et', 'a#b', 'q?x']) {
+      expect(problems({ DATABASE_URL: `postgres://app:${password}@db:5432/rr` }), password).toEqual(['DATABASE_URL: expected a postgres:// URL, got "postgres://app:***@db:5432/rr"']);
+    }
   });
 
   it('refuses a webhook secret set to blanks only (a secret that failed to arrive), and takes an unset one as none', () => {

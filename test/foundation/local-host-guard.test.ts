@@ -47,7 +47,7 @@ describe('local mode behind a rebinding domain', () => {
   });
 
   it('answers its own names as before', async () => {
-    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'runbooks.internal:3000']) {
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `localhost.:${port}`, `rr.localhost:${port}`, `[::1]:${port}`, 'runbooks.internal:3000', 'Runbooks.Internal.:3000']) {
       expect((await send('GET', '/api/incidents', host)).status, host).toBe(200);
     }
     expect((await send('POST', '/webhooks/alertmanager', `localhost:${port}`, alertmanagerAlert({ monId: 'MON-005', fingerprint: 'good000000000001' }))).status).toBe(202);

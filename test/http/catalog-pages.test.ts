@@ -46,6 +46,9 @@ describe('effectiveLastTested', () => {
     expect(effectiveLastTested({ lastTested: '2027-06-01' }, null, options)).toEqual({ date: null, source: 'file', stale: true, ageDays: null });
     expect(effectiveLastTested({ lastTested: '2027-06-01' }, new Date('2026-08-01T12:00:00Z'), options)).toEqual({ date: new Date('2026-08-01T12:00:00Z'), source: 'drill', stale: false, ageDays: 12 });
     expect(effectiveLastTested({ lastTested: '2026-08-14' }, null, options)).toMatchObject({ source: 'file', stale: false, ageDays: 0 });
+    // Tomorrow in UTC is today in Auckland.
+    expect(effectiveLastTested({ lastTested: '2026-08-15' }, null, options)).toMatchObject({ source: 'file', stale: false, date: new Date('2026-08-15T00:00:00Z') });
+    expect(effectiveLastTested({ lastTested: '2026-08-16' }, null, options)).toMatchObject({ date: null, stale: true });
   });
 });
 
