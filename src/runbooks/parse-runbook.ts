@@ -91,9 +91,9 @@ export function parseRunbook(text: string, file: string): ParseResult {
         open.body.push({ kind: 'paragraph', lines: [{ text: `${plain(block.text)}:`, line: block.line }], start: block.start, end: block.end });
         continue;
       }
-      if (open && block.setext && !kind) {
-        // Markdown makes the line above a `---` a heading; in a step that is a sentence followed by a rule, and as a
-        // heading it ended the step and was lost.
+      if (open && block.setext && !kind && sentenceLike(block.text)) {
+        // Markdown makes the line above a `---` a heading; in a step a sentence there is a sentence followed by a rule,
+        // and as a heading it ended the step and was lost. A short title (`Notes`) underlined on purpose stays a heading.
         const text = block.text.split('\n').map((t, k) => ({ text: t, line: block.line + k }));
         open.body.push({ kind: 'paragraph', lines: text, start: block.start, end: block.end });
         findings.push({ file, line: block.line + text.length, severity: 'warning', rule: 'parse', message: `"${block.text.split('\n')[0]}" directly above this line would be a heading in markdown; put a blank line above the ${block.level === 1 ? '===' : '---'} (read as a line of the step)` });
@@ -173,4 +173,9 @@ function runReferences(lines: string[], fenced: boolean[], idLine: number, linke
   });
   if (linked) for (const id of extractLinkedIds(linked.value)) if (id.startsWith('RUN-')) add(id, linked.line);
   return refs.sort((a, b) => a.line - b.line);
+}
+
+/** Reads as a sentence rather than a title: ends with punctuation, or runs to more than six words. */
+function sentenceLike(text: string): boolean {
+  return /[.,:;!?)]$/.test(text.trim()) || text.trim().split(/\s+/).length > 6;
 }

@@ -302,6 +302,13 @@ describe('a Rollback line that mentions a command in prose', () => {
 });
 
 describe('a --- directly under a line of a step', () => {
+  it('leaves a short title underlined on purpose a heading that ends the step', () => {
+    const text = RUN_101.replace('## Escalation', 'Notes\n---\n\nSomething unrelated to the steps.\n\n## Escalation');
+    const { runbook, findings } = parseRunbook(text, 'x.md');
+    expect(runbook!.steps.at(-1)!.prose).not.toContain('Something unrelated');
+    expect(findings).toEqual([]);
+  });
+
   it('keeps that line in the step (markdown would make it a heading that ended the step) and warns where', () => {
     const text = RUN_101.replace('### Step 2', 'If the node is a replica, repeat on the primary\n---\n\n### Step 2');
     const { runbook, findings } = parseRunbook(text, 'x.md');
