@@ -39,9 +39,19 @@ function entries(blocks: Block[]): Entry[] {
 /** Checklist items (top-level list items) with keys `<prefix>-<i>`, i from 1. */
 export function parseChecklist(blocks: Block[], prefix: string): ChecklistItem[] {
   const items: ChecklistItem[] = [];
+  let listEnd = -1;
   for (const block of blocks) {
+    if (block.kind === 'paragraph' && block.start === listEnd && items.length) {
+      // A labelled line typed right under an item (`Verify: you can log in`) ends the item for the step parser's sake
+      // (parseBlocks' endsListItem); outside a step it is still the item's wrapped text, not a paragraph to drop.
+      const last = items.at(-1)!;
+      last.text = [last.text, ...block.lines.map((l) => l.text.trim())].join(' ');
+      listEnd = block.end;
+      continue;
+    }
     if (block.kind !== 'list') continue;
     for (const item of block.items) if (item.text) items.push({ key: `${prefix}-${items.length + 1}`, text: item.text, line: item.line });
+    listEnd = block.end;
   }
   return items;
 }

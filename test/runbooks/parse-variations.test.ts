@@ -291,6 +291,15 @@ describe('an inline Rollback before the step command', () => {
   });
 });
 
+describe('a labelled line right under a checklist item outside the steps', () => {
+  it('stays the wrapped text of that Prerequisites item', () => {
+    const text = RUN_101.replace('- [ ] redis-cli access\n', '- [ ] redis-cli access\nVerify: you can run redis-cli ping\n');
+    const { runbook, findings } = parseRunbook(text, 'x.md');
+    expect(findings).toEqual([]);
+    expect(runbook!.prerequisites.map((p) => p.text)).toEqual(['redis-cli access Verify: you can run redis-cli ping']);
+  });
+});
+
 describe('a Rollback line that mentions a command in prose', () => {
   it('still takes the code block after it as the rollback', () => {
     const text = RUN_101.replace('Duration: 5m (max 10m)\n\nCommands:\n```bash\nredis-cli -h {{alert.labels.instance}} config set maxmemory 6gb\n```\n',
