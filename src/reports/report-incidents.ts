@@ -17,6 +17,8 @@ export interface MeasuredIncident {
   firstAckAt: Date | null;
   firstResolveAt: Date | null;
   maxLevel: number;
+  /** Opened, acknowledged and reopened times known by `asOf`: where the step clock may start (report-overruns). */
+  workStarts: Date[];
 }
 
 function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
@@ -41,7 +43,7 @@ export async function measureIncidents(db: Executor, period: Period, asOf: Date)
     .selectFrom('incident_events')
     .select(['incident_id', 'kind', 'at', 'data'])
     .where('incident_id', 'in', rows.map((r) => r.id))
-    .where('kind', 'in', ['acknowledged', 'resolved', 'escalated', 'escalation_repeated'])
+    .where('kind', 'in', ['acknowledged', 'resolved', 'escalated', 'escalation_repeated', 'reopened'])
     .where('at', '<=', asOf)
     .execute();
   const byIncident = groupBy(events, (e) => e.incident_id);
@@ -55,6 +57,7 @@ export async function measureIncidents(db: Executor, period: Period, asOf: Date)
       firstAckAt: earliest(first('acknowledged'), known(row.acknowledged_at)),
       firstResolveAt: earliest(first('resolved'), known(row.resolved_at)),
       maxLevel: Math.max(row.escalation_level, 0, ...levels),
+      workStarts: [row.opened_at, ...own.filter((e) => e.kind === 'acknowledged' || e.kind === 'reopened').map((e) => e.at), ...(known(row.acknowledged_at) ? [row.acknowledged_at!] : [])],
     };
   });
 }

@@ -37,4 +37,19 @@ describe('step overruns of a reopened incident', () => {
     const report = await buildWeeklyReport(db, service.catalog.current(), '2026-W48', clock.now(), { timeZone: 'UTC', staleAfterDays: 90 });
     expect(report.overruns.map((o) => [o.stepKey, o.actualMs / 60_000])).toEqual([['step-2', 38]]);
   });
+
+  it('are timed from the acknowledgement of an earlier episode when the steps were done in that one', async () => {
+    const db = service.db.db;
+    const runbook = service.catalog.current().runbooks.get('RUN-001')!;
+    const hash = await pinRunbook(db, runbook, new Date('2026-11-18T10:00:00Z'));
+    // Worked and resolved on the 18th; reopened on the 19th and resolved by its alert, never acknowledged again.
+    const id = await seedIncident(db, { monId: 'MON-005', runbookId: 'RUN-001', runbookHash: hash, severity: 'critical', openedAt: '2026-11-18T10:00:00Z', status: 'resolved', reopenCount: 1 });
+    await seedEvent(db, id, 'acknowledged', '2026-11-18T12:00:00Z');
+    await seedCheck(db, { incidentId: id }, 'step-1', '2026-11-18T12:02:00Z');
+    await seedEvent(db, id, 'resolved', '2026-11-18T12:30:00Z');
+    await seedEvent(db, id, 'reopened', '2026-11-19T09:00:00Z');
+    await seedEvent(db, id, 'resolved', '2026-11-19T09:20:00Z');
+    const report = await buildWeeklyReport(db, service.catalog.current(), '2026-W48', clock.now(), { timeZone: 'UTC', staleAfterDays: 90 });
+    expect(report.overruns.filter((o) => o.subjectId === id)).toEqual([]);
+  });
 });
