@@ -1,4 +1,5 @@
-import { loadConfig, ConfigError, type Config } from './config.js';
+import { loadConfigOrSay } from './config.js';
+import { asksForHelp } from './help-flag.js';
 import { createDb } from './db/create-db.js';
 import { migrateToLatest } from './db/migrate.js';
 
@@ -23,26 +24,12 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
 /**
- * The configuration, or null once every problem has been printed as `config: NAME: message` (the caller exits 2), so
- * the commands that read the settings report a bad one the same way and never with a stack trace.
- */
-function loadConfigOrSay(env: Record<string, string | undefined>, say: (line: string) => void): Config | null {
-  try {
-    return loadConfig(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    error.problems.forEach((p) => say(`config: ${p}`));
-    return null;
-  }
-}
-
-/**
  * For a command that takes no arguments: null when none were given; else its usage and the exit code, 0 for
  * `--help`, 2 for anything else (as lint and report answer an unknown option), before the command does anything.
  */
 function refuseArguments(command: string, args: string[], usage: string): number | null {
   if (!args.length) return null;
-  if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
+  if (asksForHelp(args)) {
     out(usage);
     return 0;
   }

@@ -143,6 +143,20 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The configuration, or null once every problem has been printed as `config: NAME: message` (the caller exits 2), so
+ * the commands that read the settings report a bad one the same way and never with a stack trace.
+ */
+export function loadConfigOrSay(env: Record<string, string | undefined>, say: (line: string) => void): Config | null {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    error.problems.forEach((p) => say(`config: ${p}`));
+    return null;
+  }
+}
+
 /** Parses the environment once; every problem is reported on its own line so a bad deploy is fixed in one go. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));

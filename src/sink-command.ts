@@ -1,13 +1,14 @@
 import http from 'node:http';
+import { asksForHelp } from './help-flag.js';
+
+const USAGE = 'usage: runbook-router sink [PORT]   (prints every notification POSTed to it; PORT defaults to 9099, the shipped matrix\'s)';
 
 /**
  * `runbook-router sink [PORT]`: a local receiver that prints every notification it gets. The shipped matrix pages
  * contacts at http://127.0.0.1:9099/..., so a newcomer can watch escalations arrive without a real Slack or pager.
  */
-const USAGE = 'usage: runbook-router sink [PORT]   (prints every notification POSTed to it; PORT defaults to 9099, the shipped matrix\'s)';
-
 export function runSink(args: string[], io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
-  if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
+  if (asksForHelp(args)) {
     io.out(USAGE);
     return Promise.resolve(0);
   }

@@ -4,7 +4,7 @@ import type { Db, Executor } from '../db/create-db.js';
 import type { Drill } from '../db/schema.js';
 import { HttpError, notFound } from '../http/http-error.js';
 import { pinnedRunbookText } from '../incidents/runbook-pin.js';
-import { blockingCheckpoint, checkpointRefusal, findCheckItem, loadStepChecks, setStepCheck, stepTimings, type StepCheck, type StepTiming } from '../incidents/step-checks.js';
+import { checkItemOrNotFound, loadStepChecks, refuseBlockedTick, setStepCheck, stepTimings, type StepCheck, type StepTiming } from '../incidents/step-checks.js';
 import type { Catalog } from '../runbooks/catalog.js';
 import { parseRunbook } from '../runbooks/parse-runbook.js';
 import type { Runbook } from '../runbooks/runbook.js';
@@ -84,9 +84,6 @@ export async function checkDrillBox(db: Db, id: number, input: { key: string; ch
 
 /** The refusals of setStepCheck that depend only on the runbook and the boxes: an unknown key (404), a step past an unconfirmed manual checkpoint (409). */
 async function refuseBadTick(db: Executor, id: number, runbook: Runbook, input: { key: string; checked: boolean }): Promise<void> {
-  const item = findCheckItem(runbook, input.key);
-  if (!item) throw notFound(`checkbox "${input.key}" in ${runbook.id}`);
-  if (!input.checked || !item.step) return;
-  const blocker = blockingCheckpoint(runbook, await loadStepChecks(db, { drillId: id }), item.step);
-  if (blocker) throw checkpointRefusal(blocker, item.step);
+  const item = checkItemOrNotFound(runbook, input.key);
+  if (input.checked && item.step) refuseBlockedTick(runbook, await loadStepChecks(db, { drillId: id }), item, true);
 }

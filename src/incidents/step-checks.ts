@@ -107,17 +107,13 @@ async function lockSubject(tx: Tx, subject: StepSubject): Promise<void> {
  * allowed). The subject row is locked, so two responders ticking at once are serialised and each change is one event.
  */
 export async function setStepCheck(db: Db, input: SetStepCheckInput): Promise<SetStepCheckResult> {
-  const item = findCheckItem(input.runbook, input.key);
-  if (!item) throw notFound(`checkbox "${input.key}" in ${input.runbook.id}`);
+  const item = checkItemOrNotFound(input.runbook, input.key);
   return db.transaction().execute(async (tx) => {
     await lockSubject(tx, input.subject);
     const checks = await loadStepChecks(tx, input.subject);
     const current = checks.get(input.key);
     if (current && current.checked === input.checked) return { item, check: current, changed: false };
-    if (input.checked && item.step) {
-      const blocker = blockingCheckpoint(input.runbook, checks, item.step);
-      if (blocker) throw checkpointRefusal(blocker, item.step);
-    }
+    refuseBlockedTick(input.runbook, checks, item, input.checked);
     const column = subjectColumn(input.subject);
     const id = subjectId(input.subject);
     const values = { checked: input.checked, checked_by: input.by, checked_at: input.now };
@@ -186,7 +182,18 @@ export function stepTimings(runbook: Runbook, checks: ReadonlyMap<string, StepCh
   return result;
 }
 
-/** 409 for a tick of `step` while the manual checkpoint of `blocker` is unconfirmed. */
-export function checkpointRefusal(blocker: Step, step: Step): HttpError {
-  return new HttpError(409, `step ${blocker.number} is a manual checkpoint: confirm it before working on step ${step.number}`, { checkpoint: checkpointKey(blocker) });
+/** The box `key` names in `runbook`; 404 when there is none. */
+export function checkItemOrNotFound(runbook: Runbook, key: string) {
+  const item = findCheckItem(runbook, key);
+  if (!item) throw notFound(`checkbox "${key}" in ${runbook.id}`);
+  return item;
+}
+
+/** 409 for ticking a step's box while an earlier manual checkpoint is unconfirmed (unticking is always allowed). */
+export function refuseBlockedTick(runbook: Runbook, checks: ReadonlyMap<string, StepCheck>, item: CheckItem, checked: boolean): void {
+  if (!checked || !item.step) return;
+  const blocker = blockingCheckpoint(runbook, checks, item.step);
+  if (blocker) {
+    throw new HttpError(409, `step ${blocker.number} is a manual checkpoint: confirm it before working on step ${item.step.number}`, { checkpoint: checkpointKey(blocker) });
+  }
 }

@@ -3,7 +3,8 @@
 // read-only transaction and never migrates. On the embedded database, stop the service first: only one process may
 // open a PGlite data directory.
 import { sql } from 'kysely';
-import { ConfigError, loadConfig } from '../config.js';
+import { loadConfigOrSay } from '../config.js';
+import { asksForHelp } from '../help-flag.js';
 import { createDb } from '../db/create-db.js';
 import { loadCatalog } from '../runbooks/catalog.js';
 import type { LintIo } from '../runbooks/lint-command.js';
@@ -17,7 +18,7 @@ export type ReportIo = LintIo;
 const USAGE = 'usage: runbook-router report [--week 2026-W47] [--format markdown|json]   (the current week in REPORT_TZ by default)';
 
 export async function runReport(args: string[], io: ReportIo): Promise<number> {
-  if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
+  if (asksForHelp(args)) {
     io.out(USAGE);
     return 0;
   }
@@ -26,14 +27,8 @@ export async function runReport(args: string[], io: ReportIo): Promise<number> {
     io.err(`runbook-router report: ${parsed}\n${USAGE}`);
     return 2;
   }
-  let config;
-  try {
-    config = loadConfig(io.env);
-  } catch (error) {
-    if (error instanceof ConfigError) error.problems.forEach((p) => io.err(`config: ${p}`));
-    else io.err(`runbook-router report: ${(error as Error).message}`);
-    return 2;
-  }
+  const config = loadConfigOrSay(io.env, io.err);
+  if (!config) return 2;
   const week = parsed.week ?? isoWeekOf(io.now, config.report.timeZone);
   const catalog = await loadCatalog(config.runbooksDir).catch((error: Error) => error);
   if (catalog instanceof Error) {

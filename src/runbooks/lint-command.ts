@@ -2,6 +2,7 @@
 // Exit codes: 0 no errors, 1 errors, 2 the directory or its matrix.yml cannot be read (or bad usage).
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { asksForHelp } from '../help-flag.js';
 import { loadCatalog, MATRIX_FILE } from './catalog.js';
 import { formatFindings, lintCatalog, summarize } from './lint.js';
 import type { Finding } from './runbook.js';
@@ -25,7 +26,7 @@ interface LintArgs {
 
 /** `args` are the words after `lint`. */
 export async function runLint(args: string[], io: LintIo): Promise<number> {
-  if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
+  if (asksForHelp(args)) {
     io.out(USAGE);
     return 0;
   }
