@@ -442,10 +442,12 @@ async function openOrReopen(
   const first = group.alerts.find((a) => isActive(a.alert.status))!.alert;
   const recent = await lastResolved(tx, group.key);
   if (recent && recent.status === 'resolved' && recent.resolved_at && ctx.now.getTime() - recent.resolved_at.getTime() <= ctx.reopenWindowMs) {
-    const t = reopen(toState(recent), ctx.now, policy, recent.escalation_chain.length, ctx.flappingAfter);
+    // A reopening is paged as the matrix has it now: a contact removed or a severity changed by a reload since the
+    // first opening must not leave the new episode paging someone who is no longer there, or nobody.
+    const t = reopen(toState(recent), ctx.now, policy, route.escalation.length, ctx.flappingAfter);
     const row = await tx
       .updateTable('incidents')
-      .set({ ...fromState(t.state), updated_at: ctx.now })
+      .set({ ...fromState(t.state), severity: route.severity, escalation_chain: JSON.stringify(route.escalation), updated_at: ctx.now })
       .where('id', '=', recent.id)
       .where('status', '=', 'resolved')
       .returningAll()

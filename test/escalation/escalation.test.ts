@@ -150,6 +150,52 @@ describe('a contact removed from the matrix while an incident escalates to it', 
   });
 });
 
+describe('a reopening after a matrix reload', () => {
+  const resolve = (s: Service, monId: string) =>
+    request(s.app).post('/webhooks/alertmanager').set('Content-Type', 'application/json')
+      .send(alertmanagerAlert({ monId, fingerprint: 'ffff000000000001', status: 'resolved', startsAt: '2026-09-01T02:59:00Z', endsAt: '2026-09-01T03:01:00Z' })).expect(202);
+  const refire = (s: Service, monId: string) =>
+    request(s.app).post('/webhooks/alertmanager').set('Content-Type', 'application/json')
+      .send(alertmanagerAlert({ monId, fingerprint: 'ffff000000000001', startsAt: '2026-09-01T03:02:00Z' })).expect(202);
+
+  it('pages the chain the matrix has now, not the one the incident first opened with', async () => {
+    const matrix = sinkMatrix(sink.url, { ackWithin: '5m' });
+    const dir = await runbooksWithMatrix(matrix);
+    service = await createTestService(database, { RUNBOOKS_DIR: dir, PUBLIC_URL: 'https://rr.example.com' }, { clock });
+    const id = (await fire(service, 'MON-005')).body.incidents[0];
+    await tick();
+    clock.advance(60_000);
+    await resolve(service, 'MON-005');
+    // Level one is gone from the matrix; MON-005 now pages the lead first.
+    await fs.writeFile(path.join(dir, 'matrix.yml'), matrix.replace(/ {2}level-one:.*\n/, '').replaceAll('escalation: [level-one, level-two]', 'escalation: [level-two]').replaceAll('escalation: [level-one]', 'escalation: [level-two]'));
+    await request(service.app).post('/api/runbooks/reload').send({}).expect(200);
+    clock.advance(60_000);
+    expect((await refire(service, 'MON-005')).body.incidents).toEqual([id]);
+    expect(await tick()).toMatchObject({ fired: 1, sent: 2 });
+    expect(sink.paths()).toEqual(['/level-one', '/level-two', '/slack']);
+    const incident = (await request(service.app).get(`/api/incidents/${id}`).expect(200)).body;
+    expect(incident).toMatchObject({ status: 'triggered', escalationChain: ['level-two'] });
+    expect(incident.timeline.filter((e: { kind: string }) => e.kind === 'notification_failed')).toEqual([]);
+  });
+
+  it('pages a reopening whose severity a reload raised from info to critical', async () => {
+    const matrix = sinkMatrix(sink.url, { ackWithin: '5m' });
+    const dir = await runbooksWithMatrix(matrix);
+    service = await createTestService(database, { RUNBOOKS_DIR: dir, PUBLIC_URL: 'https://rr.example.com' }, { clock });
+    const id = (await fire(service, 'MON-012')).body.incidents[0];
+    expect(await tick()).toMatchObject({ fired: 0, sent: 0 });
+    clock.advance(60_000);
+    await resolve(service, 'MON-012');
+    await fs.writeFile(path.join(dir, 'matrix.yml'), matrix.replace('severity: info', 'severity: critical'));
+    await request(service.app).post('/api/runbooks/reload').send({}).expect(200);
+    clock.advance(60_000);
+    await refire(service, 'MON-012');
+    expect(await tick()).toMatchObject({ fired: 1, sent: 1 });
+    expect(sink.paths()).toEqual(['/level-one']);
+    expect((await request(service.app).get(`/api/incidents/${id}`).expect(200)).body).toMatchObject({ status: 'triggered', severity: 'critical' });
+  });
+});
+
 describe('restart mid-escalation', () => {
   it('sends the level that fell due while stopped exactly once, skipping none', async () => {
     service = await start();
