@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/create-db.js';
 import { setFollowUp } from '../incidents/follow-ups.js';
+import { incidentStepClock } from '../incidents/step-clock.js';
 import { checkItems, setStepCheck, stepTimings } from '../incidents/step-checks.js';
 import { actorOf } from './api-incidents.js';
 import { createPinnedRunbooks, loadIncidentContext, requireRunbook } from './incident-context.js';
@@ -30,7 +31,7 @@ export function stepsApi(deps: { db: Db; clock: Clock }): Router {
     const { id } = idParam.parse(req.params);
     const ctx = await loadIncidentContext(db, id, pins);
     const runbook = requireRunbook(ctx);
-    const timings = stepTimings(runbook, ctx.checks, { startedAt: ctx.incident.acknowledged_at ?? ctx.incident.opened_at, now: clock.now(), active: ctx.incident.status !== 'resolved' });
+    const timings = stepTimings(runbook, ctx.checks, { ...incidentStepClock({ ...ctx.incident, timeline: ctx.timeline }, ctx.checks), now: clock.now(), active: ctx.incident.status !== 'resolved' });
     res.json({
       incidentId: id,
       runbookId: runbook.id,

@@ -8,6 +8,7 @@ import { acknowledgeIncident, addNote, resolveIncident } from '../incidents/inci
 import { setFollowUp } from '../incidents/follow-ups.js';
 import { describeEvent, retroMarkdown, type EventContext } from '../incidents/retro.js';
 import type { Routing } from '../incidents/routing.js';
+import { incidentStepClock } from '../incidents/step-clock.js';
 import { setStepCheck } from '../incidents/step-checks.js';
 import type { CatalogStore } from '../runbooks/catalog.js';
 import { createPinnedRunbooks, loadIncidentContext, requireRunbook, type IncidentContext } from './incident-context.js';
@@ -253,7 +254,7 @@ export function incidentView(ctx: IncidentContext, deps: { routing: Routing; cat
           actionBase: base,
           refs,
           checks,
-          startedAt: i.acknowledged_at ?? i.opened_at,
+          ...incidentStepClock({ ...i, timeline }, checks),
           now,
           active,
           markdown: deps.markdown,

@@ -336,6 +336,8 @@ export interface RunbookViewOptions {
   checks: ReadonlyMap<string, StepCheck>;
   /** When work started (incident acknowledged or opened, drill started): the first step's clock starts here. */
   startedAt: Date | null;
+  /** When the latest episode's clock started: a running step resumed then. */
+  resumedAt?: Date | null;
   now: Date;
   /** Still in progress: the current step shows a running timer. */
   active: boolean;
@@ -389,7 +391,7 @@ export function runbookView(runbook: Runbook, options: RunbookViewOptions): Runb
     };
   };
 
-  const timings = stepTimings(runbook, checks, { startedAt: options.startedAt, now, active: options.active });
+  const timings = stepTimings(runbook, checks, { startedAt: options.startedAt, resumedAt: options.resumedAt ?? null, now, active: options.active });
 
   let done = 0;
   let total = 0;

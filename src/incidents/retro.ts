@@ -6,6 +6,7 @@ import { alertRefsOf, fillRefsText, type AlertRefs } from '../http/render-runboo
 import { durationText, span, utcClock, utcDay, utcMinute } from '../http/render-format.js';
 import type { Runbook } from '../runbooks/runbook.js';
 import type { FollowUp } from './follow-ups.js';
+import { incidentStepClock } from './step-clock.js';
 import { checkpointKey, stepTimings, type StepCheck } from './step-checks.js';
 
 export type EventCategory = 'alert' | 'state' | 'escalation' | 'notification' | 'check' | 'note' | 'other';
@@ -150,7 +151,7 @@ export function retroMarkdown(input: RetroInput): string {
       const c = checks.get(key);
       return `- [${c?.checked ? 'x' : ' '}] ${md(fillRefsText(text, refs))}${c?.checked ? ` — ${md(c.by)}, ${utcMinute(c.at)}` : ''}`;
     };
-    const timings = stepTimings(runbook, checks, { startedAt: incident.acknowledged_at ?? incident.opened_at, now: input.now, active: false });
+    const timings = stepTimings(runbook, checks, { startedAt: incidentStepClock({ ...incident, timeline: input.timeline }, checks).startedAt, now: input.now, active: false });
     if (runbook.prerequisites.length) {
       out.push('### Prerequisites', '');
       for (const p of runbook.prerequisites) out.push(box(p.key, p.text));

@@ -145,12 +145,26 @@ export interface StepTiming {
   state: TimingState;
 }
 
+const later = (a: Date | null, b: Date | null): Date | null => (!a ? b : !b ? a : a > b ? a : b);
+
 /**
  * Step durations against `Duration:` (launch playbook: "time every step"). The running step is the first one not ticked,
  * while the subject is active and no manual checkpoint holds it.
  */
-export function stepTimings(runbook: Runbook, checks: ReadonlyMap<string, StepCheck>, options: { startedAt: Date | null; now: Date; active: boolean }): Map<string, StepTiming> {
+export function stepTimings(
+  runbook: Runbook,
+  checks: ReadonlyMap<string, StepCheck>,
+  options: { startedAt: Date | null; now: Date; active: boolean; resumedAt?: Date | null },
+): Map<string, StepTiming> {
   const doneAt = (s: Step) => (checks.get(s.key)?.checked ? checks.get(s.key)!.at : null);
+  // A step behind a manual checkpoint starts when the checkpoint was confirmed: waiting for the approval is not its work.
+  const confirmedBefore = new Map<string, Date | null>();
+  let confirmed: Date | null = null;
+  for (const step of runbook.steps) {
+    confirmedBefore.set(step.key, confirmed);
+    const check = step.checkpoint ? checks.get(checkpointKey(step)) : undefined;
+    if (check?.checked) confirmed = later(confirmed, check.at);
+  }
   const ticks = runbook.steps
     .map((step) => ({ step, at: doneAt(step) }))
     .filter((t): t is { step: Step; at: Date } => t.at !== null)
@@ -158,11 +172,14 @@ export function stepTimings(runbook: Runbook, checks: ReadonlyMap<string, StepCh
   const startOf = new Map<string, Date>();
   let previous = options.startedAt;
   for (const t of ticks) {
-    startOf.set(t.step.key, previous && previous <= t.at ? previous : t.at);
+    const from = later(previous, confirmedBefore.get(t.step.key) ?? null);
+    startOf.set(t.step.key, from && from <= t.at ? from : t.at);
     previous = t.at;
   }
   const running = options.active ? runbook.steps.find((s) => !doneAt(s)) : undefined;
   const runningFree = running ? blockingCheckpoint(runbook, checks, running) === null : false;
+  // A step still running when the incident reopened resumed with the new episode, not at the earlier one's last tick.
+  const runningFrom = running ? later(later(previous, confirmedBefore.get(running.key) ?? null), options.resumedAt ?? null) : null;
 
   const result = new Map<string, StepTiming>();
   for (const step of runbook.steps) {
@@ -170,7 +187,7 @@ export function stepTimings(runbook: Runbook, checks: ReadonlyMap<string, StepCh
     const maxMs = step.duration?.maxMs ?? null;
     const done = doneAt(step);
     const isRunning = step === running && runningFree && !done;
-    const startAt = done ? (startOf.get(step.key) ?? null) : isRunning ? previous : null;
+    const startAt = done ? (startOf.get(step.key) ?? null) : isRunning ? runningFrom : null;
     const actualMs = startAt && (done || isRunning) ? Math.max(0, (done ?? options.now).getTime() - startAt.getTime()) : null;
     const state: TimingState =
       actualMs === null ? 'pending'

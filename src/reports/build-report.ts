@@ -64,7 +64,7 @@ export async function buildWeeklyReport(db: Executor, catalog: Catalog, week: st
   const rankOf = (s: string) => (severityRank.includes(s) ? severityRank.indexOf(s) : severityRank.length);
   const incidentSubjects: TimedSubject[] = measured
     .filter((i) => i.row.runbook_id && i.row.runbook_hash)
-    .map((i) => ({ subject: 'incident', id: i.row.id, runbookId: i.row.runbook_id!, runbookHash: i.row.runbook_hash!, startedAt: i.row.opened_at, workStarts: i.workStarts }));
+    .map((i) => ({ subject: 'incident', id: i.row.id, runbookId: i.row.runbook_id!, runbookHash: i.row.runbook_hash!, startedAt: i.row.opened_at, work: i.work }));
 
   return {
     week,

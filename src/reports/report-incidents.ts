@@ -4,6 +4,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/create-db.js';
 import type { Incident } from '../db/schema.js';
+import type { IncidentWorkRecord } from '../incidents/step-clock.js';
 import type { ReportEscalation, ReportFailedNotification, ReportFlapping, ReportIncident, ResponseStats } from './report-types.js';
 
 export interface Period {
@@ -18,7 +19,7 @@ export interface MeasuredIncident {
   firstResolveAt: Date | null;
   maxLevel: number;
   /** Opened, acknowledged and reopened times known by `asOf`: where the step clock may start (report-overruns). */
-  workStarts: Date[];
+  work: IncidentWorkRecord;
 }
 
 function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
@@ -57,7 +58,7 @@ export async function measureIncidents(db: Executor, period: Period, asOf: Date)
       firstAckAt: earliest(first('acknowledged'), known(row.acknowledged_at)),
       firstResolveAt: earliest(first('resolved'), known(row.resolved_at)),
       maxLevel: Math.max(row.escalation_level, 0, ...levels),
-      workStarts: [row.opened_at, ...own.filter((e) => e.kind === 'acknowledged' || e.kind === 'reopened').map((e) => e.at), ...(known(row.acknowledged_at) ? [row.acknowledged_at!] : [])],
+      work: { opened_at: row.opened_at, acknowledged_at: known(row.acknowledged_at), timeline: own },
     };
   });
 }

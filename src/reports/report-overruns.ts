@@ -2,6 +2,7 @@
 // text each one pinned (the version the responder actually followed).
 import type { Executor } from '../db/create-db.js';
 import { pinnedRunbookText } from '../incidents/runbook-pin.js';
+import { incidentStepClock, type IncidentWorkRecord } from '../incidents/step-clock.js';
 import { stepTimings, type StepCheck } from '../incidents/step-checks.js';
 import { parseRunbook } from '../runbooks/parse-runbook.js';
 import type { Runbook } from '../runbooks/runbook.js';
@@ -14,20 +15,8 @@ export interface TimedSubject {
   runbookHash: string;
   /** When the step clock starts: drill started, incident first acknowledged (else opened). */
   startedAt: Date | null;
-  /**
-   * An incident's starts of work (opened, acknowledged, reopened): the clock then starts at the latest one at or before
-   * its first ticked box, the episode the steps were worked in. A reopen clears the acknowledgement, so the row alone
-   * times an earlier episode's steps from the first opening, or a re-acknowledged one's from the first acknowledgement.
-   */
-  workStarts?: Date[];
-}
-
-/** The latest of `starts` at or before the first tick; `fallback` when none is (or there are no ticks). */
-export function clockStart(starts: readonly Date[], ticks: readonly Date[], fallback: Date | null): Date | null {
-  if (!ticks.length) return fallback;
-  const first = Math.min(...ticks.map((t) => t.getTime()));
-  const before = starts.filter((s) => s.getTime() <= first).map((s) => s.getTime());
-  return before.length ? new Date(Math.max(...before)) : fallback;
+  /** An incident's opening, acknowledgements and reopenings: its steps are timed from the episode they were worked in. */
+  work?: IncidentWorkRecord;
 }
 
 export async function overrunsOf(db: Executor, subjects: TimedSubject[], asOf: Date): Promise<ReportOverrun[]> {
@@ -55,7 +44,7 @@ export async function overrunsOf(db: Executor, subjects: TimedSubject[], asOf: D
     const runbook = runbooks.get(s.runbookHash);
     if (!runbook) continue;
     const checks = new Map<string, StepCheck>(own.map((c) => [c.step_key, { key: c.step_key, checked: c.checked, by: c.checked_by, at: c.checked_at }]));
-    const startedAt = s.workStarts ? clockStart(s.workStarts, own.map((c) => c.checked_at), s.startedAt) : s.startedAt;
+    const startedAt = s.work ? incidentStepClock(s.work, checks).startedAt : s.startedAt;
     const timings = stepTimings(runbook, checks, { startedAt, now: asOf, active: false });
     for (const step of runbook.steps) {
       const t = timings.get(step.key)!;

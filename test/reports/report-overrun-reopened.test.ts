@@ -6,8 +6,8 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database.
 import { createTestService, fixedClock } from '../support/test-service.js';
 import { seedCheck, seedEvent, seedIncident, writeCatalog } from './report-fixtures.js';
 
-// A reopened incident's steps are timed from its latest acknowledgement, as on its page and in its retro: the report
-// timed them from the first acknowledgement of the earlier episode and listed a 2-minute step as over by a day.
+// A reopened incident's steps are timed from its latest acknowledgement (src/incidents/step-clock.ts, shared with the page
+// and the retro): the report timed them from the first acknowledgement of the earlier episode and listed a 2-minute step as over by a day.
 const clock = fixedClock('2026-11-23T09:00:00Z');
 let database: TestDatabase;
 let service: Service;
