@@ -10,6 +10,7 @@ import { checkDrillBox, drillDetailJson, getDrillDetail } from '../drills/drill-
 import { isoWeekBounds, isoWeekOf } from '../reports/iso-week.js';
 import type { CatalogStore } from '../runbooks/catalog.js';
 import { actorOf } from './api-incidents.js';
+import { boxKey } from './box-key.js';
 import { HttpError, notFound } from './http-error.js';
 
 export interface DrillsDeps {
@@ -34,7 +35,7 @@ export const completeDrillBody = z.object({
   gaps: z.string().max(20_000).optional(),
   by: z.string().trim().min(1).max(200).optional(),
 });
-const checkBody = z.object({ key: z.string().min(1).max(200), checked: z.boolean().default(true), by: z.string().trim().min(1).max(200).optional() });
+const checkBody = z.object({ key: boxKey, checked: z.boolean().default(true), by: z.string().trim().min(1).max(200).optional() });
 const cancelBody = z.object({ reason: z.string().trim().max(2000).optional(), by: z.string().trim().min(1).max(200).optional() });
 
 /** The end of the current ISO week in the report time zone. */

@@ -12,11 +12,12 @@ import { setFollowUp } from '../incidents/follow-ups.js';
 import { incidentStepClock } from '../incidents/step-clock.js';
 import { checkItems, setStepCheck, stepTimings } from '../incidents/step-checks.js';
 import { actorOf } from './api-incidents.js';
+import { boxKey } from './box-key.js';
 import { createPinnedRunbooks, loadIncidentContext, requireRunbook } from './incident-context.js';
 
 const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
-const stepParams = idParam.extend({ stepKey: z.string().min(1).max(100) });
-const followUpParams = idParam.extend({ itemKey: z.string().min(1).max(100) });
+const stepParams = idParam.extend({ stepKey: boxKey });
+const followUpParams = idParam.extend({ itemKey: boxKey });
 const checkBody = z.object({ checked: z.boolean(), by: z.string().trim().min(1).max(200).optional() });
 const followUpBody = z.object({ done: z.boolean().default(true), by: z.string().trim().min(1).max(200).optional() }).default({ done: true });
 

@@ -11,6 +11,7 @@ import { catalogFreshness } from '../drills/freshness.js';
 import { localDate } from '../reports/iso-week.js';
 import type { CatalogStore } from '../runbooks/catalog.js';
 import { currentWeekEnd } from './api-drills.js';
+import { boxKey } from './box-key.js';
 import { HttpError, notFound } from './http-error.js';
 import { backTo, formActor } from './pages.js';
 import type { ResponderPagesDeps } from './pages-router.js';
@@ -20,7 +21,7 @@ import { anchorOf, runbookView } from './render-runbook.js';
 export type DrillPagesDeps = Pick<ResponderPagesDeps, 'db' | 'clock' | 'config' | 'catalog' | 'renderer'>;
 
 const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
-const stepParams = idParam.extend({ stepKey: z.string().min(1).max(100) });
+const stepParams = idParam.extend({ stepKey: boxKey });
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 const scheduleForm = z.object({
   runbookId: z.string().trim().regex(/^RUN-\d+$/i, 'choose a runbook').transform((s) => s.toUpperCase()),
