@@ -12,7 +12,7 @@ export function createMetrics() {
   });
   const alertsReceived = new Counter({
     name: 'runbook_router_alerts_total',
-    help: 'Alert instances received, by source and status',
+    help: 'Alerts in applied deliveries (not counting duplicates again), by source and status',
     labelNames: ['source', 'status'] as const,
     registers: [registry],
   });

@@ -170,10 +170,13 @@ export function webhookRoute(deps: WebhookDeps): WebhookRoute {
     try {
       const outcome = await committedWithin(deps.ingest.submit(delivery), deps.answerWithinMs);
       count(outcome.duplicate ? 'duplicate' : 'accepted');
-      // One increment per status, not per alert: a Grafana delivery carries up to hundreds.
-      const byStatus = new Map<string, number>();
-      for (const alert of alerts) byStatus.set(alert.status, (byStatus.get(alert.status) ?? 0) + 1);
-      for (const [status, n] of byStatus) deps.metrics.alertsReceived.inc({ source, status }, n);
+      // A duplicate's alerts were counted with the delivery that was applied: a sender's retries must not read as more
+      // alerts. One increment per status, not per alert: a Grafana delivery carries up to hundreds.
+      if (!outcome.duplicate) {
+        const byStatus = new Map<string, number>();
+        for (const alert of alerts) byStatus.set(alert.status, (byStatus.get(alert.status) ?? 0) + 1);
+        for (const [status, n] of byStatus) deps.metrics.alertsReceived.inc({ source, status }, n);
+      }
       send(res, 202, { incidents: outcome.incidentIds, duplicate: outcome.duplicate, alerts: alerts.length });
     } catch (error) {
       if (error instanceof CommitTooSlow) {
