@@ -6,6 +6,7 @@ import { groupKeyOf } from './group-key.js';
 import { instanceRow } from './instance-row.js';
 import { joinBodies } from './raw-bodies.js';
 import type { Delivery, DeliveryOutcome } from './receive.js';
+import { mayTakeBackAcknowledgement } from './taken-back-acknowledgement.js';
 
 /** Another transaction got there first (a repeat committed meanwhile) or the two deadlocked: the transactional path sorts it out. */
 const FALL_BACK_CODES = new Set(['23505', '40P01']);
@@ -15,7 +16,8 @@ const FALL_BACK_CODES = new Set(['23505', '40P01']);
  * delivery was seen before. The database function receive_firing (migrations/0002) applies such a batch exactly as the
  * transactional path would, as one atomic call outside a transaction: four round trips (begin, look-up, write, commit)
  * become one, which was most of a batch's fixed cost in both node and PostgreSQL. Returns null, having written nothing,
- * when the batch needs the transactional path: an incident to open or reopen, a resolution or acknowledgement, a repeat.
+ * when the batch needs the transactional path: an incident to open or reopen, a resolution or acknowledgement (given or
+ * taken back), a repeat.
  */
 export async function receiveFiring(db: Db, deliveries: readonly Delivery[], now: Date): Promise<DeliveryOutcome[] | null> {
   const seen = new Set<string>();
@@ -23,7 +25,7 @@ export async function receiveFiring(db: Db, deliveries: readonly Delivery[], now
     const key = `${d.source}\u0000${d.deliveryKey}`;
     if (seen.has(key)) return null;
     seen.add(key);
-    if (d.alerts.some((a) => a.status !== 'firing')) return null;
+    if (d.alerts.some((a) => a.status !== 'firing' || mayTakeBackAcknowledgement(a))) return null;
   }
 
   // The latest event of each instance, as the transactional path upserts it (a later one wins a tie).

@@ -7,10 +7,11 @@ import { groupKeyOf } from './group-key.js';
 import { instanceRow } from './instance-row.js';
 import { BODY_SEPARATOR, joinBodies } from './raw-bodies.js';
 import { receiveFiring } from './receive-firing.js';
+import { mayTakeBackAcknowledgement } from './taken-back-acknowledgement.js';
 import { refiredKey, refiredRepeats } from './refired-repeats.js';
 import { pinRunbooks } from './runbook-pin.js';
 import type { Route, Routing } from './routing.js';
-import { acknowledge, openedState, reopen, resolve, type IncidentState, type TimelineEntry } from './transitions.js';
+import { acknowledge, openedState, reopen, resolve, unacknowledge, type IncidentState, type TimelineEntry } from './transitions.js';
 import { createFollowUps, fromState, toState } from './incident-store.js';
 
 /** One authenticated, parsed webhook delivery, waiting to be applied. */
@@ -234,32 +235,50 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
     const items = latestInstances(attached);
     // The common case, every alert firing: no state can change, so the upsert, its timeline and the inbox rows go in
     // the batch's last statement (below) and computing the timeline needs no round trip of its own.
-    if (items.length && items.every((it) => it.alert.status === 'firing')) fastItems = items;
+    if (items.length && items.every((it) => it.alert.status === 'firing' && !(mayTakeBackAcknowledgement(it.alert) && states.get(it.incidentId)!.state.status === 'acknowledged'))) fastItems = items;
     // An instance's firing that this batch also carries, besides the later event the upsert applies (fired and resolved
     // before we heard of it): the timeline shows both, not a resolution of something that never fired.
     const firedAlso = new Map<string, Alert>();
     for (const g of attached) for (const { alert } of g.alerts) if (isActive(alert.status)) firedAlso.set(instanceKey(g.incident.id, alert), alert);
     const changedInstances = fastItems ? [] : await upsertInstances(tx, items, ctx.now, push, firedAlso);
 
-    // Incidents where an instance resolved or was acknowledged in this batch: count what is still active.
-    const needCount = [...new Set(changedInstances.filter((c) => c.status !== 'firing').map((c) => c.incidentId))];
+    // Incidents where an instance resolved, was acknowledged or went from acknowledged back to firing in this batch:
+    // count what is still active, and still acknowledged.
+    const takenBack = changedInstances.filter((c) => c.previous === 'acknowledged' && c.status === 'firing');
+    const needCount = [...new Set([...changedInstances.filter((c) => c.status !== 'firing'), ...takenBack].map((c) => c.incidentId))];
     const active = new Map<number, number>();
+    const acknowledged = new Map<number, number>();
     if (needCount.length) {
       const rows = await tx
         .selectFrom('alert_instances')
-        .select(['incident_id', sql<number>`count(*) filter (where status <> 'resolved')`.as('active')])
+        .select([
+          'incident_id',
+          sql<number>`count(*) filter (where status <> 'resolved')`.as('active'),
+          sql<number>`count(*) filter (where status = 'acknowledged')`.as('acknowledged'),
+        ])
         .where('incident_id', 'in', needCount)
         .groupBy('incident_id')
         .execute();
-      for (const r of rows) active.set(r.incident_id, Number(r.active));
+      for (const r of rows) active.set(r.incident_id, Number(r.active)), acknowledged.set(r.incident_id, Number(r.acknowledged));
     }
 
     for (const change of changedInstances) {
       const entry = states.get(change.incidentId)!;
       if (change.status === 'acknowledged') {
-        const t = acknowledge(entry.state, change.actor ?? change.source, ctx.now);
+        const t = acknowledge(entry.state, change.actor ?? change.source, ctx.now, change.source);
         if (t.changed) Object.assign(entry, { state: t.state, changed: true }), push(change.incidentId, t.events);
       }
+    }
+    for (const change of takenBack) {
+      const entry = states.get(change.incidentId)!;
+      if (entry.state.status !== 'acknowledged' || acknowledged.get(change.incidentId) !== 0) continue;
+      // A responder's acknowledgement here stands: only one an alert source made is that source's to take back.
+      if (!(await acknowledgedBySource(tx, change.incidentId))) continue;
+      const policy = ctx.routing.policy(entry.incident.severity);
+      const t = unacknowledge(entry.state, change.actor ?? change.source, ctx.now, policy, entry.incident.escalation_chain.length);
+      Object.assign(entry, { state: t.state, changed: true });
+      push(change.incidentId, t.events.map((e) => ({ ...e, data: { source: change.source } })));
+      summary.escalationDue ||= t.state.nextEscalationAt !== null;
     }
     for (const [incidentId, count] of active) {
       const entry = states.get(incidentId)!;
@@ -424,6 +443,12 @@ async function withEarlyResolutions(tx: Tx, group: Group): Promise<void> {
   }
 }
 
+/** Whether the incident's latest acknowledgement came from an alert source (its timeline entry names the source). */
+async function acknowledgedBySource(tx: Tx, incidentId: number): Promise<boolean> {
+  const row = await tx.selectFrom('incident_events').select('data').where('incident_id', '=', incidentId).where('kind', '=', 'acknowledged').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  return typeof (row?.data as { source?: unknown } | undefined)?.source === 'string';
+}
+
 async function lastResolved(tx: Tx, key: string): Promise<Incident | null> {
   const row = await tx.selectFrom('incidents').selectAll().where('group_key', '=', key).where('status', '=', 'resolved').orderBy('resolved_at', 'desc').limit(1).executeTakeFirst();
   return row ?? null;
@@ -503,8 +528,11 @@ interface InstanceChange {
   incidentId: number;
   source: string;
   status: Alert['status'];
+  /** The instance's status before, null for a new one. */
+  previous: Alert['status'] | null;
   actor: string | null;
 }
+
 
 interface InstanceItem {
   incidentId: number;
@@ -570,7 +598,7 @@ async function upsertInstances(tx: Tx, items: InstanceItem[], now: Date, push: (
     // An event older than the one applied is not applied (the upsert's guard) and changes nothing.
     if (prior && prior.last_event_at > new Date(alert.eventAt)) return;
     if (!prior || prior.status !== alert.status) {
-      changes.push({ incidentId, source: alert.source, status: alert.status, actor: alert.actor ?? null });
+      changes.push({ incidentId, source: alert.source, status: alert.status, previous: prior?.status ?? null, actor: alert.actor ?? null });
       const entry = (a: Alert): TimelineEntry => ({ kind: `alert_${a.status}`, actor: a.actor ?? null, data: { source: a.source, fingerprint: a.fingerprint, title: a.title, url: a.url } });
       const fired = !prior && !isActive(alert.status) ? firedAlso.get(instanceKey(incidentId, alert)) : undefined;
       push(incidentId, fired ? [entry(fired), entry(alert)] : [entry(alert)]);

@@ -42,7 +42,9 @@ export function describeEvent(event: Pick<IncidentEvent, 'kind' | 'data'>, ctx: 
     case 'alert_acknowledged':
       return { text: `Alert acknowledged at ${str(d.source)}: ${str(d.title)}`, category: 'alert' };
     case 'acknowledged':
-      return { text: 'Acknowledged — escalation stopped', category: 'state' };
+      return { text: d.source ? `Acknowledged at ${str(d.source)} — escalation stopped` : 'Acknowledged — escalation stopped', category: 'state' };
+    case 'unacknowledged':
+      return { text: 'Unacknowledged at the alert\'s source — escalation resumed', category: 'state' };
     case 'resolved':
       return { text: `Resolved${d.reason ? ` (${str(d.reason)})` : ''}`, category: 'state' };
     case 'reopened':

@@ -80,11 +80,32 @@ export function reopen(state: IncidentState, now: Date, policy: EscalationPolicy
 }
 
 /** Acknowledging stops escalation; acknowledging twice keeps the first responder. */
-export function acknowledge(state: IncidentState, by: string, now: Date): Transition {
+export function acknowledge(state: IncidentState, by: string, now: Date, viaSource?: string): Transition {
   if (state.status !== 'triggered') return unchanged(state);
   return {
     state: { ...state, status: 'acknowledged', acknowledgedAt: now, acknowledgedBy: by, nextEscalationAt: null },
-    events: [{ kind: 'acknowledged', actor: by, data: {} }],
+    // Which alert source acknowledged, if one did: only such an acknowledgement can be taken back by the source.
+    events: [{ kind: 'acknowledged', actor: by, data: viaSource ? { source: viaSource } : {} }],
+    changed: true,
+  };
+}
+
+/**
+ * The alert that acknowledged the incident took it back (PagerDuty's acknowledgement timed out, or someone there
+ * unacknowledged): escalation resumes at once, paging again the level that had acknowledged.
+ */
+export function unacknowledge(state: IncidentState, by: string, now: Date, policy: EscalationPolicy, chainLength: number): Transition {
+  if (state.status !== 'acknowledged') return unchanged(state);
+  return {
+    state: {
+      ...state,
+      status: 'triggered',
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+      escalationLevel: Math.max(0, state.escalationLevel - 1),
+      nextEscalationAt: policy.page && chainLength > 0 ? now : null,
+    },
+    events: [{ kind: 'unacknowledged', actor: by, data: {} }],
     changed: true,
   };
 }
