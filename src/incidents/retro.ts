@@ -44,7 +44,7 @@ export function describeEvent(event: Pick<IncidentEvent, 'kind' | 'data'>, ctx: 
     case 'acknowledged':
       return { text: d.source ? `Acknowledged at ${str(d.source)} — escalation stopped` : 'Acknowledged — escalation stopped', category: 'state' };
     case 'unacknowledged':
-      return { text: 'Unacknowledged at the alert\'s source — escalation resumed', category: 'state' };
+      return { text: `Unacknowledged at ${str(d.source) || 'the alert\'s source'} — escalation resumed`, category: 'state' };
     case 'resolved':
       return { text: `Resolved${d.reason ? ` (${str(d.reason)})` : ''}`, category: 'state' };
     case 'reopened':
