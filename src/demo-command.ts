@@ -46,8 +46,11 @@ export async function runDemo(args: string[], io: DemoIo): Promise<number> {
   const keepOpen = parsed.keepOpen;
   const base = (parsed.url ?? `http://127.0.0.1:${config.port}`).replace(/\/$/, '');
   let failures = 0;
+  const examples = new Map<string, unknown>();
+  for (const step of SEQUENCE) examples.set(step.file, JSON.parse(await fs.readFile(path.join(EXAMPLES_DIR, step.file), 'utf8')));
+  const retime = demoClock([...examples.values()], Date.now());
   for (const step of SEQUENCE.filter((s) => !(keepOpen && s.resolution))) {
-    const parsed = JSON.parse(await fs.readFile(path.join(EXAMPLES_DIR, step.file), 'utf8'));
+    const parsed = retime(examples.get(step.file));
     // Senders put compact JSON on the wire; Alertmanager's ends with a newline.
     const body = Buffer.from(JSON.stringify(parsed) + (step.source === 'alertmanager' ? '\n' : ''), 'utf8');
     const headers = signDelivery(step.source, body, config.webhooks, new Date());
@@ -69,6 +72,36 @@ export async function runDemo(args: string[], io: DemoIo): Promise<number> {
   }
   io.out(`\nOpen ${base}/ to see the incidents.`);
   return failures ? 1 : 0;
+}
+
+const ISO_TIME = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+// Datadog's $DATE and $LAST_UPDATED: epoch milliseconds as a string.
+const EPOCH_MS = /^1\d{12}$/;
+
+/**
+ * The examples' times moved to the last milliseconds before `now`, in their order, one millisecond apart. A second run
+ * is then newer than the first one's recoveries (each run takes longer than the few milliseconds the examples span),
+ * so `demo --keep-open` after `demo` opens the incidents again instead of being ignored as stale events. Alertmanager's
+ * zero time for "not ended" stays as it is.
+ */
+export function demoClock(examples: readonly unknown[], now: number): (example: unknown) => unknown {
+  const visit = (v: unknown, f: (s: string, ms: number) => string): unknown => {
+    if (typeof v === 'string') {
+      const iso = ISO_TIME.exec(v);
+      if (iso && Number(iso[1]) >= 2000 && !Number.isNaN(Date.parse(v))) return f(v, Date.parse(v));
+      if (EPOCH_MS.test(v)) return f(v, Number(v));
+      return v;
+    }
+    if (Array.isArray(v)) return v.map((x) => visit(x, f));
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, visit(x, f)]));
+    return v;
+  };
+  const times = new Set<number>();
+  for (const e of examples) visit(e, (s, ms) => (times.add(ms), s));
+  const order = [...times].sort((a, b) => a - b);
+  const rank = new Map(order.map((ms, i) => [ms, i]));
+  const moved = (ms: number) => now - (order.length - 1 - rank.get(ms)!);
+  return (example) => visit(example, (s, ms) => (EPOCH_MS.test(s) ? String(moved(ms)) : new Date(moved(ms)).toISOString()));
 }
 
 /** The words after `demo`, checked before anything is sent (a mistyped --keep-open must not post the recoveries it meant to leave out); `'help'` for --help, else what is wrong. */
