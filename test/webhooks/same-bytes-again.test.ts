@@ -81,6 +81,23 @@ describe('a notification with the same bytes as an earlier one', () => {
     await post('alertmanager', firing);
     expect(await incidentsOf('MON-012')).toMatchObject([{ status: 'resolved', reopen_count: 0, next_escalation_at: null }]);
   });
+
+  it('is applied again when a responder resolved its incident while it still fired: an Alertmanager repeat hours later opens an incident, as a repeat with other bytes does', async () => {
+    const firing = alertmanagerAlert({ monId: 'MON-014', fingerprint: 'b17e000000000041', startsAt: '2026-09-01T02:50:00Z', groupKey: 'g-41' });
+    const first = (await post('alertmanager', firing)).body.incidents[0];
+    await request(service.app).post(`/api/incidents/${first}/resolve`).send({ by: 'dana' }).expect(200);
+    clock.advance(4 * 60 * 60_000);
+    const repeat = await post('alertmanager', firing);
+    expect(repeat.body).toMatchObject({ duplicate: false, alerts: 1 });
+    const [resolved, reopened, ...more] = await incidentsOf('MON-014');
+    expect(more).toEqual([]);
+    expect(resolved).toMatchObject({ id: first, status: 'resolved' });
+    expect(reopened).toMatchObject({ status: 'triggered' });
+    expect(repeat.body.incidents).toEqual([reopened!.id]);
+    // The repeat's own retry is a retry.
+    clock.advance(60_000);
+    expect((await post('alertmanager', firing)).body).toMatchObject({ incidents: [reopened!.id], duplicate: true });
+  });
 });
 
 describe('a re-fire of one rule while another rule of its MON- id has the open incident', () => {
