@@ -1,7 +1,8 @@
 import type { Alert } from '../alerts/alert.js';
+import { refireBefore } from './refire-window.js';
 
 /** An alert as the instance upsert reads it, one json_to_recordset row; the caller adds its incident's id or group key. */
-export function instanceRow(alert: Alert) {
+export function instanceRow(alert: Alert, now: Date) {
   return {
     source: alert.source,
     fingerprint: alert.fingerprint,
@@ -15,5 +16,6 @@ export function instanceRow(alert: Alert) {
     starts_at: alert.startsAt,
     last_event_at: alert.eventAt,
     actor: alert.actor ?? null,
+    refire_before: refireBefore(alert, now),
   };
 }

@@ -13,7 +13,7 @@ const FALL_BACK_CODES = new Set(['23505', '40P01']);
 
 /**
  * The steady state of an outage in one round trip: every alert of the batch fires, for incidents already open, and no
- * delivery was seen before. The database function receive_firing (migrations/0002) applies such a batch exactly as the
+ * delivery was seen before. The database function receive_firing (migrations/0002, its re-fire window 0006) applies such a batch exactly as the
  * transactional path would, as one atomic call outside a transaction: four round trips (begin, look-up, write, commit)
  * become one, which was most of a batch's fixed cost in both node and PostgreSQL. Returns null, having written nothing,
  * when the batch needs the transactional path: an incident to open or reopen, a resolution or acknowledgement (given or
@@ -41,7 +41,7 @@ export async function receiveFiring(db: Db, deliveries: readonly Delivery[], now
     }
     return { source: d.source, key: d.deliveryKey, groups: [...groups], received_at: d.receivedAt.toISOString(), headers: d.headers, alert_count: d.alerts.length };
   });
-  const instances = [...latest.values()].map(({ groupKey, alert }) => ({ group_key: groupKey, ...instanceRow(alert) }));
+  const instances = [...latest.values()].map(({ groupKey, alert }) => ({ group_key: groupKey, ...instanceRow(alert, now) }));
 
   try {
     const { rows: result } = await sql<{ answer: number[][] | null }>`

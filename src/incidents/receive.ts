@@ -9,6 +9,7 @@ import { BODY_SEPARATOR, joinBodies } from './raw-bodies.js';
 import { receiveFiring } from './receive-firing.js';
 import { mayTakeBackAcknowledgement } from './taken-back-acknowledgement.js';
 import { refiredKey, refiredRepeats } from './refired-repeats.js';
+import { guardedEventAt } from './refire-window.js';
 import { pinRunbooks } from './runbook-pin.js';
 import type { Route, Routing } from './routing.js';
 import { acknowledge, openedState, reopen, resolve, unacknowledge, type IncidentState, type TimelineEntry } from './transitions.js';
@@ -225,7 +226,7 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
       const previous = await lastResolved(tx, key);
       const firing = group.alerts.some((a) => isActive(a.alert.status));
       if (firing && !previous) await withEarlyResolutions(tx, group);
-      group.incident = firing && !(previous && (await onlyStaleEvents(tx, previous, group))) ? await openOrReopen(tx, group, ctx, summary, push) : previous;
+      group.incident = firing && !(previous && (await onlyStaleEvents(tx, previous, group, ctx.now))) ? await openOrReopen(tx, group, ctx, summary, push) : previous;
       if (!group.incident) early.push(group);
     }
     if (early.length) await keepEarlyResolutions(tx, early, ctx.now);
@@ -379,19 +380,19 @@ export async function receiveBatch(db: Db, deliveries: Delivery[], context: () =
   }
 }
 
-/** A late copy of an old firing event (older than what the resolved incident already applied) must not reopen it. */
-async function onlyStaleEvents(tx: Tx, previous: Incident, group: Group): Promise<boolean> {
+/** A late copy of an old firing event (older than what the resolved incident already applied) must not reopen it; a re-fire (refire-window.ts) does. */
+async function onlyStaleEvents(tx: Tx, previous: Incident, group: Group, now: Date): Promise<boolean> {
   const active = group.alerts.filter((a) => isActive(a.alert.status)).map((a) => a.alert);
   const known = await tx
     .selectFrom('alert_instances')
-    .select(['source', 'fingerprint', 'last_event_at'])
+    .select(['source', 'fingerprint', 'status', 'last_event_at', 'last_seen_at'])
     .where('incident_id', '=', previous.id)
     .where('fingerprint', 'in', [...new Set(active.map((a) => a.fingerprint))])
     .execute();
-  const lastApplied = new Map(known.map((k) => [`${k.source}\u0000${k.fingerprint}`, k.last_event_at.getTime()]));
+  const instances = new Map(known.map((k) => [`${k.source}\u0000${k.fingerprint}`, k]));
   return active.every((a) => {
-    const applied = lastApplied.get(`${a.source}\u0000${a.fingerprint}`);
-    return applied !== undefined && applied > new Date(a.eventAt).getTime();
+    const instance = instances.get(`${a.source}\u0000${a.fingerprint}`);
+    return instance !== undefined && instance.last_event_at > guardedEventAt(a, instance, now);
   });
 }
 
@@ -533,7 +534,6 @@ interface InstanceChange {
   actor: string | null;
 }
 
-
 interface InstanceItem {
   incidentId: number;
   alert: Alert;
@@ -559,13 +559,24 @@ function latestInstances(groups: (Group & { incident: Incident })[]): InstanceIt
  */
 function instanceCtes(items: InstanceItem[], now: Date) {
   const rows = JSON.stringify(
-    items.map(({ incidentId, alert }) => ({ incident_id: incidentId, ...instanceRow(alert) })),
+    items.map(({ incidentId, alert }) => ({ incident_id: incidentId, ...instanceRow(alert, now) })),
   );
+  // input: each row's event time as the guard compares it, a re-fire's raised to its resolution's (refire-window.ts).
   return sql`
-    input as (
+    raw as (
       select * from rows from (json_to_recordset(${rows}::json) as (incident_id bigint, source text, fingerprint text, mon_id text, status text, title text,
-                                                                  labels jsonb, vals jsonb, url text, starts_at timestamptz, last_event_at timestamptz, actor text))
-                    with ordinality as t(incident_id, source, fingerprint, mon_id, status, title, labels, vals, url, starts_at, last_event_at, actor, ord)
+                                                                  labels jsonb, vals jsonb, url text, starts_at timestamptz, last_event_at timestamptz, actor text,
+                                                                  refire_before timestamptz))
+                    with ordinality as t(incident_id, source, fingerprint, mon_id, status, title, labels, vals, url, starts_at, last_event_at, actor, refire_before, ord)
+    ),
+    input as (
+      select r.incident_id, r.source, r.fingerprint, r.mon_id, r.status, r.title, r.labels, r.vals, r.url, r.starts_at,
+        case when r.refire_before is not null and a.status = 'resolved' and a.last_seen_at < r.refire_before and r.last_event_at <= a.last_event_at
+             then a.last_event_at else r.last_event_at end as last_event_at,
+        r.actor, r.ord
+      from raw r left join lateral (
+        select status, last_event_at, last_seen_at from alert_instances a where a.incident_id = r.incident_id and a.source = r.source and a.fingerprint = r.fingerprint limit 1
+      ) a on true
     ),
     prior as (
       select i.ord, a.status, a.last_event_at
@@ -587,16 +598,16 @@ function instanceCtes(items: InstanceItem[], now: Date) {
 /** Upserts the instances and appends the timeline entry of each one that is new or changed status. */
 async function upsertInstances(tx: Tx, items: InstanceItem[], now: Date, push: (id: number, e: TimelineEntry[]) => void, firedAlso: ReadonlyMap<string, Alert>): Promise<InstanceChange[]> {
   if (!items.length) return [];
-  const { rows: priors } = await sql<{ ord: number | string; status: Alert['status']; last_event_at: Date }>`
+  const { rows: priors } = await sql<{ ord: number | string; status: Alert['status']; last_event_at: Date; event_at: Date }>`
     with ${instanceCtes(items, now)}
-    select ord, status, last_event_at from prior`.execute(tx);
+    select p.ord, p.status, p.last_event_at, i.last_event_at as event_at from prior p join input i on i.ord = p.ord`.execute(tx);
   const before = new Map(priors.map((p) => [Number(p.ord), p]));
 
   const changes: InstanceChange[] = [];
   items.forEach(({ incidentId, alert }, index) => {
     const prior = before.get(index + 1);
     // An event older than the one applied is not applied (the upsert's guard) and changes nothing.
-    if (prior && prior.last_event_at > new Date(alert.eventAt)) return;
+    if (prior && prior.last_event_at > prior.event_at) return;
     if (!prior || prior.status !== alert.status) {
       changes.push({ incidentId, source: alert.source, status: alert.status, previous: prior?.status ?? null, actor: alert.actor ?? null });
       const entry = (a: Alert): TimelineEntry => ({ kind: `alert_${a.status}`, actor: a.actor ?? null, data: { source: a.source, fingerprint: a.fingerprint, title: a.title, url: a.url } });
