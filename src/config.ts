@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SOURCES, type Source } from './alerts/alert.js';
 import type { WebhookSecrets } from './alerts/verify-signature.js';
 import { durationSchema, durationWithin } from './duration.js';
 
@@ -102,7 +103,8 @@ const envSchema = z.object({
   REPORT_CONTACTS: list,
   PAGERDUTY_WEBHOOK_SECRETS: list,
   GRAFANA_WEBHOOK_HMAC_SECRET: optionalText,
-  GRAFANA_SIGNATURE_HEADER: z.string().min(1).default('X-Grafana-Alerting-Signature'),
+  // Unset: either of the names Grafana releases send by default (verify-signature.ts); set: only that one.
+  GRAFANA_SIGNATURE_HEADER: optionalText,
   GRAFANA_TIMESTAMP_HEADER: z.string().min(1).default('X-Grafana-Alerting-Timestamp'),
   GRAFANA_TIMESTAMP_TOLERANCE_S: positiveInt(300),
   ALERTMANAGER_WEBHOOK_TOKEN: optionalText,
@@ -112,6 +114,29 @@ const envSchema = z.object({
 });
 
 export type Env = z.output<typeof envSchema>;
+
+/** The variable holding each source's webhook secret; a new source in SOURCES must name its own here. */
+const SECRET_VARIABLES: Record<Source, keyof Env> = {
+  datadog: 'DATADOG_WEBHOOK_TOKEN',
+  grafana: 'GRAFANA_WEBHOOK_HMAC_SECRET',
+  alertmanager: 'ALERTMANAGER_WEBHOOK_TOKEN',
+  pagerduty: 'PAGERDUTY_WEBHOOK_SECRETS',
+};
+
+/**
+ * A secret variable that is set but empty or blanks only is a secret that failed to arrive (a missing mount, an unset
+ * ${VAR} in compose), not a choice to accept anyone: only an unset variable leaves a source unauthenticated.
+ */
+function missingSecretProblems(env: Record<string, string | undefined>): string[] {
+  const unset = 'give the secret, or unset it to accept unauthenticated deliveries';
+  return SOURCES.flatMap((source) => {
+    const name = SECRET_VARIABLES[source];
+    const raw = env[name];
+    if (raw === undefined) return [];
+    if (raw === '') return [`${name}: set but empty (what a missing secret mount or an unset \${VAR} gives); ${unset}`];
+    return raw.replace(/[\s,]/g, '') === '' ? [`${name}: set to blanks only; ${unset}`] : [];
+  });
+}
 
 export interface Config {
   port: number;
@@ -159,10 +184,12 @@ export function loadConfigOrSay(env: Record<string, string | undefined>, say: (l
 
 /** Parses the environment once; every problem is reported on its own line so a bad deploy is fixed in one go. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Empty means unset for settings; secrets are checked on the raw environment, where empty is a secret that did not arrive.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const secretProblems = missingSecretProblems(env);
   const result = envSchema.safeParse(cleaned);
   if (!result.success) {
-    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+    throw new ConfigError([...result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`), ...secretProblems]);
   }
   const e = result.data;
   const problems: string[] = [];
@@ -172,11 +199,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.WEBHOOK_ANSWER_WITHIN < 2 * e.BATCH_MAX_WAIT + 10) {
     problems.push(`WEBHOOK_ANSWER_WITHIN: ${e.WEBHOOK_ANSWER_WITHIN}ms leaves no time to commit after BATCH_MAX_WAIT (${e.BATCH_MAX_WAIT}ms), which every delivery may wait first; make it more than twice BATCH_MAX_WAIT`);
   }
-  // Set to nothing but blanks is a secret that failed to arrive (an empty mount), not a choice to accept anyone.
-  for (const name of ['GRAFANA_WEBHOOK_HMAC_SECRET', 'ALERTMANAGER_WEBHOOK_TOKEN', 'DATADOG_WEBHOOK_TOKEN', 'PAGERDUTY_WEBHOOK_SECRETS'] as const) {
-    const raw = cleaned[name];
-    if (raw !== undefined && raw.replace(/[\s,]/g, '') === '') problems.push(`${name}: set to blanks only; give the secret, or unset it to accept unauthenticated deliveries`);
-  }
+  problems.push(...secretProblems);
   for (const entry of e.RESPONDERS) {
     if (!/^[^:\s]+:scrypt\$/.test(entry)) {
       problems.push(`RESPONDERS: expected user:scrypt$... entries (make one with "runbook-router hash-password"), got ${JSON.stringify(entry.split(':')[0] + ':…')}`);

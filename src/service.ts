@@ -2,6 +2,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
+import { SOURCES } from './alerts/alert.js';
+import { hasSecret } from './alerts/verify-signature.js';
 import { createApp, webhookSecrets } from './app.js';
 import { startBackgroundLoop, type BackgroundLoop } from './background-loop.js';
 import { systemClock, type Clock } from './clock.js';
@@ -105,9 +107,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     return routingFor.routing;
   };
 
-  const unsigned = (['pagerduty', 'grafana', 'alertmanager', 'datadog'] as const).filter((s) =>
-    s === 'pagerduty' ? !config.webhooks.pagerduty.length : s === 'grafana' ? !config.webhooks.grafanaHmac : s === 'alertmanager' ? !config.webhooks.alertmanagerToken : !config.webhooks.datadogToken,
-  );
+  const unsigned = SOURCES.filter((source) => !hasSecret(source, config.webhooks));
   if (unsigned.length) logger.warn({ sources: unsigned }, 'webhook sources without a secret accept unauthenticated deliveries');
 
   const loops: BackgroundLoop[] = [];

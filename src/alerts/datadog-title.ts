@@ -16,7 +16,8 @@ export interface DatadogTitle {
   /**
    * The title without the prefixes Datadog adds (one priority, one known state), so from the monitor's own name on:
    * `[Prod] [MON-020] Checkout latency high`. The default payload's instance identity: `text` would merge `[Prod] x`
-   * with `[Staging] x`, and the full title would split a trigger from its recovery.
+   * with `[Staging] x`, and the full title would split a trigger from its recovery. Also the text MON ids are read from:
+   * the prefixes are Datadog's, and a scope such as `{host:ceph-mon-01}` is not an id.
    */
   name: string;
 }

@@ -75,6 +75,10 @@ function parseTags(tags: string | undefined): Tag[] {
     });
 }
 
+function monitorNameOf(title: string | undefined): string | undefined {
+  return title === undefined ? undefined : parseDatadogTitle(title).name;
+}
+
 export function adaptDatadog(body: unknown, receivedAt: Date): Alert[] {
   const dd = datadogBodySchema.parse(body);
   const rawTitle = present(dd.title) ?? present(dd.alert_title);
@@ -87,7 +91,9 @@ export function adaptDatadog(body: unknown, receivedAt: Date): Alert[] {
   const tags = parseTags(dd.tags);
   const tagIds = tags.filter((t) => t.key === 'mon_id' || t.key === 'mon').flatMap((t) => monIdsIn(t.value));
   const fieldAndTagIds = [...new Set([...monIdsIn(dd.mon_id ?? ''), ...tagIds])];
-  const monIds = fieldAndTagIds.length > 0 ? fieldAndTagIds : monIdsFromFirstSource([dd.title, dd.alert_title]);
+  // Only the monitor's own name is scanned: Datadog's prefixes are its text, not the user's, and the scope in
+  // `[Triggered on {host:ceph-mon-01}]` would otherwise give MON-01.
+  const monIds = fieldAndTagIds.length > 0 ? fieldAndTagIds : monIdsFromFirstSource([monitorNameOf(dd.title), monitorNameOf(dd.alert_title)]);
 
   const scope = present(dd.alert_scope) ?? title.scope;
   const alertId = present(dd.alert_id);

@@ -58,6 +58,32 @@ const unsupportedBodySchema = z.object({
 
 const anyObject = z.looseObject({}, { error: 'expected a JSON object' });
 
+/**
+ * The contact point's "Test" button (`notify/test_receivers.go`): one alert labelled `alertname=TestAlert` and
+ * `instance=Grafana`, sent with the group key `<integration>-<that alert's fingerprint>-<unix seconds>`. A real
+ * notification's group key is its route's matchers and group labels (`{}/{…}:{…}`), so the key keeps a rule that someone
+ * named TestAlert from being taken for a test: a real alert must never be dropped.
+ */
+const TEST_GROUP_KEY = /^[^{}]+-([^-{}]+)-\d+$/;
+
+function isTestButton(group: z.output<typeof grafanaBodySchema>): boolean {
+  const [alert, ...more] = group.alerts;
+  if (alert === undefined || more.length > 0) return false;
+  if (alert.labels.alertname !== 'TestAlert' || alert.labels.instance !== 'Grafana') return false;
+  return TEST_GROUP_KEY.exec(group.groupKey ?? '')?.[1] === alert.fingerprint;
+}
+
+/**
+ * Legacy alerting's "Send Test" (`pkg/services/alerting/test_notification.go`): a rule named `Test notification` with
+ * Grafana's fixed message (`grafana.` in older releases). Its ruleId is 0 in older releases and random (63 bits) in
+ * later ones, so the name and message tell it, not the id.
+ */
+const legacyTestSchema = z.object({
+  ruleId: z.number(),
+  ruleName: z.literal('Test notification'),
+  message: z.string().regex(/^Someone is testing the alert notification within grafana\.$/i),
+});
+
 export function adaptGrafana(body: unknown, receivedAt: Date): Alert[] {
   const raw = anyObject.parse(body);
   if ('alerts' in raw) return adaptUnified(body);
@@ -67,8 +93,14 @@ export function adaptGrafana(body: unknown, receivedAt: Date): Alert[] {
   return [];
 }
 
+/**
+ * A test opens no incident: nothing would ever resolve it, and it would page the default chain. The delivery is still kept
+ * in the inbox and answered 202, which is what the contact point's test checks for.
+ */
 function adaptUnified(body: unknown): Alert[] {
-  return grafanaBodySchema.parse(body).alerts.map((alert) => {
+  const group = grafanaBodySchema.parse(body);
+  if (isTestButton(group)) return [];
+  return group.alerts.map((alert) => {
     const measurements: Record<string, string | number> = {};
     for (const [key, value] of [
       ['dashboardURL', alert.dashboardURL],
@@ -88,6 +120,8 @@ function adaptUnified(body: unknown): Alert[] {
 }
 
 function adaptLegacy(body: unknown, receivedAt: Date): Alert[] {
+  // Before the full schema: its ruleId is a database id, a safe integer, and it would refuse the test's random 63-bit one.
+  if (legacyTestSchema.safeParse(body).success) return [];
   const legacy = grafanaLegacyBodySchema.parse(body);
   const status = legacy.state === 'alerting' || legacy.state === 'no_data' ? 'firing' : legacy.state === 'ok' ? 'resolved' : null;
   // paused, pending and unknown say nothing about whether the monitored thing is broken.

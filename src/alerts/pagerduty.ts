@@ -51,7 +51,7 @@ export const pagerdutyIncidentBodySchema = jsonObject({
       urgency: z.string().nullish(),
       assignees: z.array(reference).nullish(),
       teams: z.array(reference).nullish(),
-      resolve_reason: z.object({ type: z.string() }).nullable().optional(),
+      resolve_reason: z.object({ type: z.string(), incident: reference.nullish() }).nullable().optional(),
     }),
   }),
 });
@@ -63,9 +63,6 @@ export function adaptPagerduty(body: unknown, _receivedAt: Date): Alert[] {
   if (envelope.event.data.type !== 'incident') return [];
   const { event } = pagerdutyIncidentBodySchema.parse(body);
   const incident = event.data;
-  // A merged incident's alerts moved to the surviving incident; resolving ours would close an incident that still fires.
-  if (incident.resolve_reason?.type === 'merge_resolve_reason') return [];
-
   const [monId] = monIdsFromFirstSource([incident.title, incident.incident_key]);
   const labels: Record<string, string> = {};
   const service = present(incident.service?.summary);
@@ -84,6 +81,11 @@ export function adaptPagerduty(body: unknown, _receivedAt: Date): Alert[] {
   if (assignees.length > 0) values.assignees = assignees.join(', ');
   const teams = (incident.teams ?? []).map((t) => present(t.summary)).filter((s) => s !== undefined);
   if (teams.length > 0) values.teams = teams.join(', ');
+  // A merged-away incident is resolved for good: PagerDuty sends nothing more about it, so it resolves its own instance
+  // (kept firing, it would hold the router incident open forever). The router incident stays open while the surviving
+  // incident's instance still fires; the survivor's id says where the work went.
+  const mergedInto = incident.resolve_reason?.type === 'merge_resolve_reason' ? present(incident.resolve_reason.incident?.id) : undefined;
+  if (mergedInto !== undefined) values.merged_into = mergedInto;
 
   // A reopened incident is a new episode; otherwise it began when PagerDuty created it.
   const startedAt = incident.reopened_at ?? incident.created_at ?? event.occurred_at;

@@ -7,7 +7,8 @@ export interface WebhookSecrets {
   /** PAGERDUTY_WEBHOOK_SECRETS, split on `,`: several during rotation. */
   pagerduty: string[];
   grafanaHmac: string | null;
-  grafanaSignatureHeader: string;
+  /** GRAFANA_SIGNATURE_HEADER, or null when it is not set: then either name Grafana sends by default is accepted. */
+  grafanaSignatureHeader: string | null;
   grafanaTimestampHeader: string;
   grafanaToleranceS: number;
   alertmanagerToken: string | null;
@@ -18,6 +19,11 @@ export type Verification = { ok: true } | { ok: false; reason: string };
 
 export const PAGERDUTY_SIGNATURE_HEADER = 'X-PagerDuty-Signature';
 export const DATADOG_TOKEN_HEADER = 'X-Runbook-Router-Token';
+/**
+ * Grafana's default signature header is `X-Grafana-Alerting-Signature` in some releases and `X-Grafana-Alert-Signature`
+ * in others; a contact point left at its default must work either way. The first is the one signDelivery uses.
+ */
+export const GRAFANA_DEFAULT_SIGNATURE_HEADERS = ['X-Grafana-Alerting-Signature', 'X-Grafana-Alert-Signature'] as const;
 
 const OK: Verification = { ok: true };
 const fail = (reason: string): Verification => ({ ok: false, reason });
@@ -39,10 +45,28 @@ function hmacHex(secret: string, ...parts: Buffer[]): string {
 }
 
 /**
+ * Whether `source`'s deliveries are authenticated, i.e. its secret is configured. verifyDelivery and the start-up warning
+ * about unauthenticated sources both ask this, so the warning cannot miss a source that accepts anyone.
+ */
+export function hasSecret(source: Source, secrets: WebhookSecrets): boolean {
+  switch (source) {
+    case 'pagerduty':
+      return secrets.pagerduty.some((s) => s !== '');
+    case 'grafana':
+      return Boolean(secrets.grafanaHmac);
+    case 'alertmanager':
+      return Boolean(secrets.alertmanagerToken);
+    case 'datadog':
+      return Boolean(secrets.datadogToken);
+  }
+}
+
+/**
  * Authenticates a delivery over its raw bytes, before any parsing. A source without a configured secret is accepted
  * (local or trial mode; the service warns about it at start). Reasons name what is wrong, never a secret.
  */
 export function verifyDelivery(source: Source, headers: IncomingHeaders, rawBody: Buffer, secrets: WebhookSecrets, now: Date): Verification {
+  if (!hasSecret(source, secrets)) return OK;
   switch (source) {
     case 'pagerduty':
       return verifyPagerduty(headers, rawBody, secrets.pagerduty.filter((s) => s !== ''));
@@ -73,11 +97,26 @@ function verifyPagerduty(headers: IncomingHeaders, rawBody: Buffer, secrets: str
   return matched ? OK : fail(`no v1 signature in ${PAGERDUTY_SIGNATURE_HEADER} matches a configured secret`);
 }
 
+function grafanaSignatureHeaders(secrets: WebhookSecrets): readonly string[] {
+  return secrets.grafanaSignatureHeader === null ? GRAFANA_DEFAULT_SIGNATURE_HEADERS : [secrets.grafanaSignatureHeader];
+}
+
+/** The first of `names` that has a value, lower-cased for the hex comparison. */
+function firstSignature(headers: IncomingHeaders, names: readonly string[]): { name: string; signature: string } | undefined {
+  for (const name of names) {
+    const signature = headerValue(headers, name)?.trim().toLowerCase();
+    if (signature) return { name, signature };
+  }
+  return undefined;
+}
+
 function verifyGrafana(headers: IncomingHeaders, rawBody: Buffer, secrets: WebhookSecrets, now: Date): Verification {
   const secret = secrets.grafanaHmac;
   if (secret === null || secret === '') return OK;
-  const signature = headerValue(headers, secrets.grafanaSignatureHeader)?.trim().toLowerCase();
-  if (!signature) return fail(`missing ${secrets.grafanaSignatureHeader} header`);
+  const names = grafanaSignatureHeaders(secrets);
+  const found = firstSignature(headers, names);
+  if (!found) return fail(`missing ${names.join(' or ')} header`);
+  const { name: signatureHeader, signature } = found;
   const timestamp = headerValue(headers, secrets.grafanaTimestampHeader)?.trim();
   if (timestamp === undefined) {
     // Grafana can be configured without a timestamp header; then the body alone is signed and there is no replay window.
@@ -86,13 +125,13 @@ function verifyGrafana(headers: IncomingHeaders, rawBody: Buffer, secrets: Webho
     return constantTimeEqual(signature, hmacHex(secret, rawBody))
       ? OK
       : fail(
-          `${secrets.grafanaSignatureHeader} does not match the body (no ${secrets.grafanaTimestampHeader} header, so the body alone was checked; ` +
+          `${signatureHeader} does not match the body (no ${secrets.grafanaTimestampHeader} header, so the body alone was checked; ` +
             'if the contact point sends its timestamp under another header name, set GRAFANA_TIMESTAMP_HEADER to that name)',
         );
   }
   if (!/^\d{1,15}$/.test(timestamp)) return fail(`${secrets.grafanaTimestampHeader} is not Unix seconds`);
   if (!constantTimeEqual(signature, hmacHex(secret, Buffer.from(`${timestamp}:`, 'utf8'), rawBody))) {
-    return fail(`${secrets.grafanaSignatureHeader} does not match the timestamp and body`);
+    return fail(`${signatureHeader} does not match the timestamp and body`);
   }
   // Checked after the signature so "stale" is only ever said of a request that is otherwise authentic.
   const skewS = Math.abs(now.getTime() / 1000 - Number(timestamp));
@@ -136,7 +175,7 @@ export function signDelivery(source: Source, rawBody: Buffer, secrets: WebhookSe
       if (secrets.grafanaHmac) {
         const timestamp = String(Math.floor(now.getTime() / 1000));
         headers[secrets.grafanaTimestampHeader] = timestamp;
-        headers[secrets.grafanaSignatureHeader] = hmacHex(secrets.grafanaHmac, Buffer.from(`${timestamp}:`, 'utf8'), rawBody);
+        headers[secrets.grafanaSignatureHeader ?? GRAFANA_DEFAULT_SIGNATURE_HEADERS[0]] = hmacHex(secrets.grafanaHmac, Buffer.from(`${timestamp}:`, 'utf8'), rawBody);
       }
       break;
     }

@@ -139,6 +139,18 @@ describe('adaptDatadog: MON ids', () => {
     expect(ids({ title: 'x', body: 'MON-4', link: 'https://a/MON-5', alert_status: 'MON-6', tags: 'runbook:MON-7' })).toEqual([null]);
   });
 
+  it.each(['datadog-scope-mon-host.json', 'datadog-default-scope-mon-host.json'])('never takes an id from the scope Datadog puts in the title (%s: host ceph-mon-01, no mon_id)', (file) => {
+    expect(adaptDatadog(fixtureJson(file), RECEIVED).map((a) => [a.monId, a.status, a.title])).toEqual([[null, 'firing', 'Ceph OSD disk usage high']]);
+  });
+
+  it('scans title and alert_title from the monitor name on, past the priority and the state with its scope', () => {
+    const ids = (fields: Record<string, string>) => adaptDatadog({ alert_transition: 'Triggered', ...fields }, RECEIVED).map((a) => a.monId);
+    expect(ids({ title: '[P1] [Triggered on {host:mon-7}] x', alert_title: '[Triggered on {host:mon-8}] [MON-9] x' })).toEqual(['MON-9']);
+    expect(ids({ title: '[Re-No Data on {service:mon-3,host:a}] [Prod] MON-4 x' })).toEqual(['MON-4']);
+    // A bracket group after Datadog's own is the monitor's name, so an id written there still counts.
+    expect(ids({ title: '[P2] [Warn on {host:a}] [MON-10] x' })).toEqual(['MON-10']);
+  });
+
   it('ignores a mon_id that breaks the token rule', () => {
     expect(adaptDatadog({ alert_transition: 'Triggered', mon_id: 'XMON-1', tags: 'mon:MON-12a' }, RECEIVED).map((a) => a.monId)).toEqual([null]);
   });

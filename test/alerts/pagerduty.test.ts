@@ -53,6 +53,37 @@ describe('adaptPagerduty: incident events', () => {
     }
   });
 
+  it('resolves a merged-away incident as its own instance, naming the incident it was merged into', () => {
+    expect(adaptPagerduty(fixtureJson('pagerduty-merge-resolved.json'), RECEIVED)).toEqual([
+      {
+        source: 'pagerduty',
+        monId: 'MON-027',
+        status: 'resolved',
+        fingerprint: 'Q0RB5YKT2M4N6P',
+        title: '[MON-027] Settlement batch job failed on payments-worker-2',
+        labels: { service: 'Payments API', urgency: 'high', number: '4823' },
+        values: {
+          event_type: 'incident.resolved',
+          incident_key: 'MON-027/payments-worker-2',
+          escalation_policy: 'Payments on-call',
+          teams: 'Payments',
+          merged_into: 'Q1ZB3WAXH8K2LQ',
+        },
+        url: 'https://acme.pagerduty.com/incidents/Q0RB5YKT2M4N6P',
+        startsAt: '2026-08-14T09:06:02.000Z',
+        eventAt: '2026-08-14T09:12:40.915Z',
+        actor: 'Dana Okafor',
+      },
+    ]);
+  });
+
+  it('names no merge target for other resolve reasons or a merge reason without its incident', () => {
+    const values = (resolve_reason: unknown) => adaptPagerduty(incident({ status: 'resolved', resolve_reason }, { event_type: 'incident.resolved' }), RECEIVED)[0]!.values;
+    expect(values(null)).not.toHaveProperty('merged_into');
+    expect(values({ type: 'some_future_reason', incident: { id: 'QX' } })).not.toHaveProperty('merged_into');
+    expect(values({ type: 'merge_resolve_reason' })).not.toHaveProperty('merged_into');
+  });
+
   it('starts a reopened incident at reopened_at', () => {
     const [alert] = adaptPagerduty(incident({ reopened_at: '2026-08-14T11:00:00Z' }), RECEIVED);
     expect(alert!.startsAt).toBe('2026-08-14T11:00:00.000Z');
@@ -90,7 +121,6 @@ describe('adaptPagerduty: incident events', () => {
 describe('adaptPagerduty: events that are not alerts (still valid: 202)', () => {
   it.each([
     ['pagey.ping', 'pagerduty-ping.json'],
-    ['a merge-resolved incident', 'pagerduty-merge-resolved.json'],
     ['incident.annotated (its note names a MON id)', 'pagerduty-annotated.json'],
   ])('%s → no alert', (_name, file) => {
     expect(adaptPagerduty(fixtureJson(file), RECEIVED)).toEqual([]);

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SOURCES } from '../../src/alerts/alert.js';
-import { signDelivery, verifyDelivery, type WebhookSecrets } from '../../src/alerts/verify-signature.js';
+import { hasSecret, signDelivery, verifyDelivery, type WebhookSecrets } from '../../src/alerts/verify-signature.js';
 import { wireBody } from '../fixtures/webhooks/fixtures.js';
 
 // Known-answer vectors below were computed with `openssl dgst -sha256 -hmac`, not with the code under test.
@@ -130,6 +130,23 @@ describe('verifyDelivery: Grafana', () => {
   it('accepts anything when no HMAC secret is configured', () => {
     expect(verify({}, { grafanaHmac: null })).toEqual(OK);
   });
+
+  it('with GRAFANA_SIGNATURE_HEADER unset, accepts either name Grafana releases sign under by default', () => {
+    const byDefault = { grafanaSignatureHeader: null };
+    expect(verify(withTs(1786701600), byDefault)).toEqual(OK);
+    expect(verify({ 'x-grafana-alert-signature': GRAFANA_SIG_TS, 'x-grafana-alerting-timestamp': '1786701600' }, byDefault)).toEqual(OK);
+    expect(verify({ 'X-Grafana-Alert-Signature': GRAFANA_SIG_BODY }, byDefault)).toEqual(OK);
+    // Either name is still checked like the other: a wrong signature under the second name fails and names it.
+    expect(verify({ 'x-grafana-alert-signature': GRAFANA_SIG_BODY, 'x-grafana-alerting-timestamp': '1786701600' }, byDefault)).toEqual(
+      fails('X-Grafana-Alert-Signature does not match the timestamp and body'),
+    );
+    expect(verify({ 'x-grafana-alerting-timestamp': '1786701600' }, byDefault)).toEqual(fails('missing X-Grafana-Alerting-Signature or X-Grafana-Alert-Signature header'));
+  });
+
+  it('with GRAFANA_SIGNATURE_HEADER set, reads only that name', () => {
+    expect(verify({ 'x-grafana-alert-signature': GRAFANA_SIG_TS, 'x-grafana-alerting-timestamp': '1786701600' })).toEqual(fails('missing X-Grafana-Alerting-Signature header'));
+    expect(verify(withTs(1786701600), { grafanaSignatureHeader: 'X-Grafana-Alert-Signature' })).toEqual(fails('missing X-Grafana-Alert-Signature header'));
+  });
 });
 
 describe('verifyDelivery: Alertmanager bearer token', () => {
@@ -183,6 +200,18 @@ describe('verifyDelivery: Datadog custom header token', () => {
   });
 });
 
+describe('hasSecret', () => {
+  it.each(SOURCES)('%s: true with its secret configured, false without, as verifyDelivery sees it', (source) => {
+    expect(hasSecret(source, SECRETS)).toBe(true);
+    expect(hasSecret(source, UNCONFIGURED)).toBe(false);
+    expect(verifyDelivery(source, {}, Buffer.from('{}'), UNCONFIGURED, NOW)).toEqual(OK);
+  });
+
+  it('takes a PagerDuty list of empty entries as no secret', () => {
+    expect(hasSecret('pagerduty', { ...SECRETS, pagerduty: [''] })).toBe(false);
+  });
+});
+
 describe('signDelivery', () => {
   it('produces the known PagerDuty and Grafana signatures', () => {
     expect(signDelivery('pagerduty', PD_BODY, { ...SECRETS, pagerduty: ['pd-secret-new', 'pd-secret-old'] }, NOW)).toEqual({
@@ -199,6 +228,10 @@ describe('signDelivery', () => {
   it('produces the token headers', () => {
     expect(signDelivery('alertmanager', Buffer.from('{}\n'), SECRETS, NOW)).toEqual({ 'Content-Type': 'application/json', Authorization: 'Bearer am-token-9f8e7d' });
     expect(signDelivery('datadog', Buffer.from('{}'), SECRETS, NOW)).toEqual({ 'Content-Type': 'application/json', 'X-Runbook-Router-Token': 'dd-token-1a2b3c' });
+  });
+
+  it('signs under the first default Grafana name when GRAFANA_SIGNATURE_HEADER is unset', () => {
+    expect(signDelivery('grafana', GRAFANA_BODY, { ...SECRETS, grafanaSignatureHeader: null }, NOW)).toMatchObject({ 'X-Grafana-Alerting-Signature': GRAFANA_SIG_TS });
   });
 
   it('adds no credentials for an unconfigured source', () => {

@@ -26,7 +26,8 @@ describe('configuration from the environment', () => {
     expect(config.maxBodyBytes).toBe(1_048_576);
     expect(config.batch).toEqual({ maxWaitMs: 5, maxSize: 200 });
     expect(config.report).toEqual({ cron: '0 9 * * 1', timeZone: 'UTC', contacts: [] });
-    expect(config.webhooks.grafanaSignatureHeader).toBe('X-Grafana-Alerting-Signature');
+    // Unset: either name Grafana releases sign under by default is accepted (verify-signature.ts).
+    expect(config.webhooks.grafanaSignatureHeader).toBeNull();
   });
 
   it('reads durations in the one format (500ms, 30s, 5m, 2h, 30d)', () => {
@@ -90,7 +91,23 @@ describe('configuration from the environment', () => {
       'ALERTMANAGER_WEBHOOK_TOKEN: set to blanks only; give the secret, or unset it to accept unauthenticated deliveries',
       'PAGERDUTY_WEBHOOK_SECRETS: set to blanks only; give the secret, or unset it to accept unauthenticated deliveries',
     ]);
-    expect(loadConfig({ ALERTMANAGER_WEBHOOK_TOKEN: '' }).webhooks.alertmanagerToken).toBeNull();
+    expect(loadConfig({}).webhooks).toMatchObject({ pagerduty: [], grafanaHmac: null, alertmanagerToken: null, datadogToken: null });
+  });
+
+  it('refuses every source\'s secret set but empty (a missing k8s mount, an unset ${VAR} in compose), not accepting anyone', () => {
+    const empty = (name: string) => `${name}: set but empty (what a missing secret mount or an unset \${VAR} gives); give the secret, or unset it to accept unauthenticated deliveries`;
+    expect(problems({ DATADOG_WEBHOOK_TOKEN: '' })).toEqual([empty('DATADOG_WEBHOOK_TOKEN')]);
+    expect(problems({ DATADOG_WEBHOOK_TOKEN: '', GRAFANA_WEBHOOK_HMAC_SECRET: '', ALERTMANAGER_WEBHOOK_TOKEN: '', PAGERDUTY_WEBHOOK_SECRETS: '' })).toEqual(
+      ['DATADOG_WEBHOOK_TOKEN', 'GRAFANA_WEBHOOK_HMAC_SECRET', 'ALERTMANAGER_WEBHOOK_TOKEN', 'PAGERDUTY_WEBHOOK_SECRETS'].map(empty),
+    );
+    // Reported with the other problems, so one failed start names them all.
+    expect(problems({ PORT: 'abc', DATADOG_WEBHOOK_TOKEN: '' })).toEqual(['PORT: expected a number from 1 to 65535, got "abc"', empty('DATADOG_WEBHOOK_TOKEN')]);
+    // Other settings set empty still mean unset.
+    expect(loadConfig({ PORT: '', GRAFANA_SIGNATURE_HEADER: '' })).toMatchObject({ port: 3000, webhooks: { grafanaSignatureHeader: null } });
+  });
+
+  it('reads GRAFANA_SIGNATURE_HEADER when set', () => {
+    expect(loadConfig({ GRAFANA_SIGNATURE_HEADER: ' X-Grafana-Alert-Signature ' }).webhooks.grafanaSignatureHeader).toBe('X-Grafana-Alert-Signature');
   });
 
   it('splits comma-separated secrets for rotation', () => {
