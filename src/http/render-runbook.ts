@@ -3,6 +3,7 @@
 // Shared by the incident page, the catalog page (read-only) and the drill page (templates/partials/runbook-steps.hbs).
 import Handlebars from 'handlebars';
 import MarkdownIt from 'markdown-it';
+import { REF, REF_FORMS, REF_OR_LOOKALIKE } from '../runbooks/alert-refs.js';
 import type { Runbook } from '../runbooks/runbook.js';
 import { blockingCheckpoint, checkpointKey, stepTimings, type StepCheck, type StepTiming } from '../incidents/step-checks.js';
 import { durationText, relative, span, utcMinute } from './render-format.js';
@@ -13,10 +14,13 @@ export interface AlertRefs {
   title: string | null;
   labels: Record<string, string>;
   values: Record<string, string | number>;
+  /**
+   * The referenced keys (`title`, `labels.instance`, `values.cpu`) on which the incident's firing alerts disagree: every
+   * value, the filled one first. The page says so wherever such a key is filled.
+   */
+  differing?: ReadonlyMap<string, readonly string[]>;
 }
 
-// {{alert.title}}, {{alert.labels.instance}}, {{ alert.values.cpu }}; keys may contain . - / : (Datadog tags, dotted labels).
-const REF = /\{\{\s*alert\.(title|labels\.([\w.:/-]+)|values\.([\w.:/-]+))\s*\}\}/g;
 // Private-use characters stand in for references while markdown is parsed, so a value is never read as markdown or linkified.
 const PH_START = '\uE000';
 const PH_END = '\uE001';
@@ -29,8 +33,12 @@ interface Ref {
   value: string | null;
   /** Rendered without an alert (catalog page): the reference is shown as typed, as a reminder of what gets filled. */
   noAlert: boolean;
+  /** `{{...}}` that is no reference (lint warns of it): shown as typed, marked like a reference the alert lacks. */
+  invalid?: boolean;
   /** Filled into a command and holding characters a shell acts on: what the mark's title names. */
   shell?: string[];
+  /** The firing alerts disagree on this key: all their values, the filled one first. */
+  differing?: readonly string[];
 }
 
 export function resolveRef(refs: AlertRefs | null, field: string, label?: string, value?: string): string | null {
@@ -41,14 +49,75 @@ export function resolveRef(refs: AlertRefs | null, field: string, label?: string
   return null;
 }
 
+/** The key `differing` knows a reference by. */
+const refKey = (field: string, label?: string, value?: string) => (label !== undefined ? `labels.${label}` : value !== undefined ? `values.${value}` : field);
+
+interface RefSource {
+  status: string;
+  title: string;
+  labels: Record<string, string>;
+  values: Record<string, string | number>;
+  /** When it was last heard from (alert_instances.last_seen_at); without it, later in the list counts as more recent. */
+  last_seen_at?: Date;
+}
+
+const isFiring = (a: RefSource) => a.status !== 'resolved';
+
 /**
- * The alert a page fills references from: the first instance still firing (in the order they were seen), else the
- * first one. Incidents have one instance in the common case; several (one monitor seen by two tools) share the labels
- * that matter.
+ * The order references are read in: the first instance still firing (in the order they were seen), else the first one;
+ * then the other firing ones, most recent first, then the resolved ones, most recent first.
  */
-export function alertRefsOf(alerts: readonly { status: string; title: string; labels: Record<string, string>; values: Record<string, string | number> }[]): AlertRefs | null {
-  const alert = alerts.find((a) => a.status !== 'resolved') ?? alerts[0];
-  return alert ? { title: alert.title, labels: alert.labels, values: alert.values } : null;
+function refOrder(alerts: readonly RefSource[]): RefSource[] {
+  const chosen = alerts.find(isFiring) ?? alerts[0];
+  const recency = (a: RefSource) => a.last_seen_at?.getTime() ?? -Infinity;
+  const rest = alerts
+    .map((a, index) => ({ a, index }))
+    .filter(({ a }) => a !== chosen)
+    .sort((x, y) => Number(isFiring(y.a)) - Number(isFiring(x.a)) || recency(y.a) - recency(x.a) || y.index - x.index)
+    .map(({ a }) => a);
+  return chosen ? [chosen, ...rest] : [];
+}
+
+/** Each key's first value in `ordered` (a prototype-free record: label keys come from the alert's sender). */
+function firstValues<V>(ordered: readonly Record<string, V>[]): Record<string, V> {
+  const out = Object.create(null) as Record<string, V>;
+  for (const record of ordered) for (const [key, v] of Object.entries(record)) if (!Object.hasOwn(out, key)) out[key] = v;
+  return out;
+}
+
+/** Keys on which the firing alerts hold more than one value, with those values in reading order. */
+function differingKeys(ordered: readonly RefSource[]): Map<string, string[]> {
+  const seen = new Map<string, string[]>();
+  const add = (key: string, v: string | number) => {
+    const values = seen.get(key) ?? [];
+    if (!values.includes(String(v))) values.push(String(v));
+    seen.set(key, values);
+  };
+  // Titles are left out: two tools name one monitor differently as a rule, and a title is never where a command runs.
+  for (const a of ordered.filter(isFiring)) {
+    for (const [k, v] of Object.entries(a.labels)) add(`labels.${k}`, v);
+    for (const [k, v] of Object.entries(a.values)) add(`values.${k}`, v);
+  }
+  return new Map([...seen].filter(([, values]) => values.length > 1));
+}
+
+/**
+ * The alert a page fills references from. Usually an incident has one instance; several (one monitor seen by two
+ * tools: a Datadog and an Alertmanager alert for one MON- id) need not have the same keys, so a key the first instance
+ * lacks is read from the next one that has it (see refOrder), and a key the firing ones disagree on is listed in
+ * `differing`.
+ */
+export function alertRefsOf(alerts: readonly RefSource[]): AlertRefs | null {
+  const ordered = refOrder(alerts);
+  const chosen = ordered[0];
+  if (!chosen) return null;
+  const differing = differingKeys(ordered);
+  return {
+    title: chosen.title,
+    labels: firstValues(ordered.map((a) => a.labels)),
+    values: firstValues(ordered.map((a) => a.values)),
+    ...(differing.size ? { differing } : {}),
+  };
 }
 
 /** References filled as plain text (the retro markdown); unknown ones stay as typed. */
@@ -56,28 +125,51 @@ export function fillRefsText(text: string, refs: AlertRefs | null): string {
   return text.replace(REF, (typed, field: string, label?: string, value?: string) => resolveRef(refs, field, label, value) ?? typed);
 }
 
+// Said wherever a value is filled that the firing alerts disagree on: which value this is, and the others.
+const differingText = (values: readonly string[]) => `1 of ${values.length} values in the firing alerts: ${values[0]} (filled here), ${values.slice(1).join(', ')}`;
+
 function refHtml(ref: Ref | undefined): string {
   if (!ref) return '';
+  if (ref.invalid) {
+    return `<span class="ref ref-missing ref-invalid" title="${escapeHtml(`not a reference (${REF_FORMS}): shown as typed`)}">${escapeHtml(ref.typed)}</span>`;
+  }
   if (ref.value === null) {
     const why = ref.noAlert ? 'filled from the alert on the incident page' : 'not in this alert';
     return `<span class="ref ref-missing" title="${why}">${escapeHtml(ref.typed)}</span>`;
   }
+  let classes = 'ref';
+  let title = ref.typed;
   if (ref.shell) {
-    const why = `${ref.typed} — from the alert, with characters a shell acts on (${ref.shell.join(' ')}): read it before running`;
-    return `<span class="ref ref-unsafe" title="${escapeHtml(why)}">${escapeHtml(ref.value)}</span>`;
+    classes += ' ref-unsafe';
+    title += ` — from the alert, with characters a shell acts on (${ref.shell.join(', ')}): read it before running`;
   }
-  return `<span class="ref" title="${escapeHtml(ref.typed)}">${escapeHtml(ref.value)}</span>`;
+  // The stylesheet shows data-of next to the value: seen, and never copied along with it.
+  let of = '';
+  if (ref.differing) {
+    classes += ' ref-differs';
+    title += ` — ${differingText(ref.differing)}`;
+    of = ` data-of="1 of ${ref.differing.length}"`;
+  }
+  return `<span class="${classes}" title="${escapeHtml(title)}"${of}>${escapeHtml(ref.value)}</span>`;
 }
 
 // A value pasted into a shell is code: the sender of the alert chooses it. These are the characters that make a shell
 // do something other than pass the value on as one word — substitution, chaining, redirection, quoting, escapes,
-// globbing, brace and history expansion, and line breaks (a paste runs the first line at once). `~`, `#` and `-` only
-// act at the start of a word. Colons, dots, slashes, @, =, commas, % and inner hyphens (host:port, URLs without a
-// query) are ordinary and stay unmarked, so the warning keeps its meaning.
-const SHELL_CHAR = /[$`;|&<>()\\'"!*?[\]{}\x00-\x08\x0a-\x1f\x7f]/;
+// globbing, brace and history expansion, line breaks (a paste runs the first line at once), and any whitespace: a space
+// ends the word, so `db-7 sudo rm -rf /` filled into `ssh {{alert.labels.instance}}` runs rm on the host (and a Unicode
+// space looks like one). `~`, `#` and `-` only act at the start of a word. Colons, dots, slashes, @, =, commas, % and
+// inner hyphens (host:port, URLs without a query) are ordinary and stay unmarked, so the warning keeps its meaning.
+const SHELL_CHAR = /[$`;|&<>()\\'"!*?[\]{}\s\x00-\x1f\x7f]/;
 const SHELL_EACH = new RegExp(SHELL_CHAR.source, 'g');
 const SHELL_LEADING = /^[-~#]/;
-const SHOWN_AS: Record<string, string> = { '\n': 'line break', '\r': 'carriage return' };
+const SHOWN_AS: Record<string, string> = { ' ': 'space', '\t': 'tab', '\n': 'line break', '\r': 'carriage return' };
+
+function shownAs(c: string): string {
+  if (SHOWN_AS[c]) return SHOWN_AS[c];
+  if (c < ' ' || c === '\x7f') return 'control character';
+  if (/\s/.test(c)) return `Unicode space U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  return c;
+}
 
 /** The shell characters of a value as shown to the responder, in order of appearance; null for an ordinary value. */
 export function shellCharsOf(value: string): string[] | null {
@@ -85,7 +177,7 @@ export function shellCharsOf(value: string): string[] | null {
   if (!leading && !SHELL_CHAR.test(value)) return null;
   const found = new Set<string>();
   if (leading) found.add(`leading ${value[0]}`);
-  for (const [c] of value.matchAll(SHELL_EACH)) found.add(SHOWN_AS[c] ?? (c < ' ' || c === '\x7f' ? 'control character' : c));
+  for (const [c] of value.matchAll(SHELL_EACH)) found.add(shownAs(c));
   return [...found];
 }
 
@@ -96,10 +188,9 @@ const fillAttributes = (html: string, found: Ref[]) =>
     .replace(PH_ENCODED, (_, i: string) => encodeURI(found[Number(i)]?.typed ?? ''));
 const markFills = (escapedCode: string) => escapedCode.replace(FILL, '<span class="fill" title="fill in before running">$&</span>');
 
-const md = new MarkdownIt({ html: false, linkify: true, typographer: false });
-// Code keeps its <placeholders> visible and marked; references inside code are filled like anywhere else.
-const defaultFence = md.renderer.rules.fence!;
-md.renderer.rules.fence = (tokens, idx, options, env, self) => markFills(defaultFence(tokens, idx, options, env, self));
+// Code keeps its <placeholders> visible and marked; references inside code are filled like anywhere else. A fence's code
+// goes through `highlight`, so its info string (the class attribute) is never marked.
+const md = new MarkdownIt({ html: false, linkify: true, typographer: false, highlight: (code) => markFills(escapeHtml(code)) });
 md.renderer.rules.code_block = (tokens, idx) => `<pre><code>${markFills(escapeHtml(tokens[idx]!.content))}</code></pre>\n`;
 md.renderer.rules.code_inline = (tokens, idx) => `<code>${markFills(escapeHtml(tokens[idx]!.content))}</code>`;
 const defaultLinkOpen = md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
@@ -118,7 +209,8 @@ const RENDER: Record<MarkdownMode, (text: string) => string> = {
 
 interface RefSpec {
   typed: string;
-  field: string;
+  /** undefined for a lookalike: `{{...}}` that is no reference. */
+  field: string | undefined;
   label: string | undefined;
   value: string | undefined;
 }
@@ -144,7 +236,7 @@ const TAG_OR_TEXT = /(<[^>]*>)|([^<]+)/g;
 
 function prepare(source: string, mode: MarkdownMode): Prepared {
   const refs: RefSpec[] = [];
-  const text = source.replace(/[\uE000\uE001]/g, '').replace(REF, (typed, field: string, label?: string, value?: string) => {
+  const text = source.replace(/[\uE000\uE001]/g, '').replace(REF_OR_LOOKALIKE, (typed, field?: string, label?: string, value?: string) => {
     refs.push({ typed, field, label, value });
     return `${PH_START}${refs.length - 1}${PH_END}`;
   });
@@ -182,13 +274,21 @@ function prepare(source: string, mode: MarkdownMode): Prepared {
   flush();
   const prepared: Prepared = { refs, parts, fixed: null };
   // Without references (the common case) the alert cannot change anything: a placeholder left in the HTML (a runbook
-  // may spell one with entities) fills as it always did, with nothing.
-  if (refs.length === 0) prepared.fixed = fill(prepared, null);
+  // may spell one with entities) fills as it always did, with nothing. Lookalikes show as typed whatever the alert.
+  if (refs.every((r) => r.field === undefined)) prepared.fixed = fill(prepared, null);
   return prepared;
 }
 
-const resolveAll = (prepared: Prepared, alert: AlertRefs | null): Ref[] =>
-  prepared.refs.map((r) => ({ typed: r.typed, value: resolveRef(alert, r.field, r.label, r.value), noAlert: alert === null }));
+function resolveOne(spec: RefSpec, alert: AlertRefs | null): Ref {
+  const { typed, field, label, value } = spec;
+  if (field === undefined) return { typed, value: null, noAlert: alert === null, invalid: true };
+  const ref: Ref = { typed, value: resolveRef(alert, field, label, value), noAlert: alert === null };
+  const differing = ref.value === null ? undefined : alert?.differing?.get(refKey(field, label, value));
+  if (differing) ref.differing = differing;
+  return ref;
+}
+
+const resolveAll = (prepared: Prepared, alert: AlertRefs | null): Ref[] => prepared.refs.map((r) => resolveOne(r, alert));
 
 function fillParts(prepared: Prepared, found: Ref[]): Html {
   let html = '';
@@ -205,21 +305,25 @@ function fill(prepared: Prepared, alert: AlertRefs | null): Html {
 export interface CommandHtml {
   html: Html;
   shellChars: string[] | null;
+  /** References filled with a value the firing alerts disagree on, once each: all the values, the filled one first. */
+  differing: { typed: string; values: readonly string[] }[] | null;
 }
 
 // Only commands pay for the check, and only those with references: prose and titles are never pasted into a shell.
 function fillCommand(prepared: Prepared, alert: AlertRefs | null): CommandHtml {
-  if (prepared.fixed) return { html: prepared.fixed, shellChars: null };
+  if (prepared.fixed) return { html: prepared.fixed, shellChars: null, differing: null };
   const found = resolveAll(prepared, alert);
   let all: Set<string> | null = null;
+  let differing: CommandHtml['differing'] = null;
   for (const ref of found) {
+    if (ref.differing && !differing?.some((d) => d.typed === ref.typed)) (differing ??= []).push({ typed: ref.typed, values: ref.differing });
     const chars = ref.value === null ? null : shellCharsOf(ref.value);
     if (!chars) continue;
     ref.shell = chars;
     all ??= new Set();
     for (const c of chars) all.add(c);
   }
-  return { html: fillParts(prepared, found), shellChars: all ? [...all] : null };
+  return { html: fillParts(prepared, found), shellChars: all ? [...all] : null, differing };
 }
 
 /**
@@ -477,12 +581,29 @@ function checkItemHtml(item: CheckView, view: RunbookView): string {
   return `${html}</div></li>\n`;
 }
 
+const ARTICLE: Record<string, string> = { 'line break': 'a line break', 'carriage return': 'a carriage return', space: 'a space', tab: 'a tab', 'control character': 'a control character' };
+
+function shellCharHtml(c: string): string {
+  if (c.length === 1) return `<code>${esc(c)}</code>`;
+  if (c.startsWith('leading ')) return `a leading <code>${esc(c.slice(8))}</code>`;
+  return esc(ARTICLE[c] ?? `a ${c}`);
+}
+
 // Above the command, so it is read before anything is copied; empty (no line at all) for the ordinary command.
 function shellNoteHtml(chars: string[] | null): string {
   if (!chars) return '';
-  const shown = chars.map((c) => (c.length === 1 ? `<code>${esc(c)}</code>` : c.startsWith('leading ') ? `leading <code>${esc(c.slice(8))}</code>` : esc(c))).join(' ');
-  return `      <p class="command-note" role="note"><span aria-hidden="true">⚠</span> A value from the alert in this command contains shell characters (${shown}): read it before running.</p>\n`;
+  return `      <p class="command-note" role="note"><span aria-hidden="true">⚠</span> A value from the alert in this command contains shell characters (${chars.map(shellCharHtml).join(', ')}): read it before running.</p>\n`;
 }
+
+// Which host a command runs on can depend on which of the incident's alerts it was filled from: say so before it is run.
+function differingNoteHtml(differing: CommandHtml['differing']): string {
+  if (!differing) return '';
+  const each = differing.map((d) => `<code>${esc(d.typed)}</code> is <code>${esc(d.values[0])}</code> here, 1 of ${d.values.length} values (also ${d.values.slice(1).map((v) => `<code>${esc(v)}</code>`).join(', ')})`);
+  return `      <p class="command-note" role="note"><span aria-hidden="true">⚠</span> The firing alerts of this incident disagree on a value in this command: ${each.join('; ')}. Check which one it is meant for before running it.</p>\n`;
+}
+
+/** The notes above a command: read before anything is copied. */
+const commandNotesHtml = (c: CommandHtml) => shellNoteHtml(c.shellChars) + differingNoteHtml(c.differing);
 
 // Concatenated, not joined: the page is flattened once when it is encoded, instead of once per step and once more there.
 const concat = (parts: string[]) => {
@@ -519,7 +640,7 @@ function stepHtml(step: StepView, view: RunbookView): string {
     parts.push(
       `    <figure class="command${c.shellChars ? ' has-unsafe' : ''}">\n`,
       `      <figcaption>Command${c.lang ? ` <span class="lang">${esc(c.lang)}</span>` : ''}</figcaption>\n`,
-      shellNoteHtml(c.shellChars),
+      commandNotesHtml(c),
       `      <pre><code>${esc(c.html)}</code></pre>\n`,
       '    </figure>\n',
     );
@@ -528,7 +649,7 @@ function stepHtml(step: StepView, view: RunbookView): string {
     parts.push(
       `    <figure class="command rollback${step.rollback.shellChars ? ' has-unsafe' : ''}">\n`,
       '      <figcaption>Rollback</figcaption>\n',
-      shellNoteHtml(step.rollback.shellChars),
+      commandNotesHtml(step.rollback),
       `      <pre><code>${esc(step.rollback.html)}</code></pre>\n`,
       '    </figure>\n',
     );

@@ -60,7 +60,7 @@ export function assembleCatalog(sources: CatalogSources, fallback?: CatalogFallb
   const runbooks = new Map<string, Runbook>();
   for (const { file, result } of sources.runbookFiles) {
     findings.push(...result.findings);
-    let runbook = result.runbook;
+    let runbook = result.servable ? result.runbook : null;
     const previous = fallback?.runbooksByFile.get(file);
     if (!runbook && previous) {
       runbook = previous;

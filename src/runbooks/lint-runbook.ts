@@ -1,6 +1,7 @@
 // Quality gates of one runbook, from the seed's checklist (Actionable, Complete, Verifiable, Scoped,
 // Escalatable, Tested, Maintained) and anti-patterns (too vague, too long, no verification).
-import type { Finding, Runbook } from './runbook.js';
+import { lookalikeRefs, meantRef, REF_FORMS } from './alert-refs.js';
+import type { Finding, Runbook, Step } from './runbook.js';
 import { isVagueProse } from './vague.js';
 
 export interface LintOptions {
@@ -42,6 +43,11 @@ export function lintRunbook(runbook: Runbook, knownIds: ReadonlySet<string>, opt
       add('error', 'missing-verification', step.line, `${where} has no verification; add "Verification:" and "- [ ] <how to confirm it worked>"`);
     }
   }
+  const misnumbered = firstMisnumbered(runbook.steps);
+  if (misnumbered) {
+    const { step, position } = misnumbered;
+    add('warning', 'step-order', step.line, `step ${step.number} is the ${ordinal(position)} step (steps ${runbook.steps.map((s) => s.number).join(', ')}); number them 1 to ${runbook.steps.length} in order, as the responder reads them`);
+  }
   if (runbook.steps.length > MAX_STEPS) {
     add('error', 'too-long', lines.procedure ?? lines.id, `${runbook.steps.length} steps (more than ${MAX_STEPS}); split it into focused runbooks`);
   }
@@ -73,6 +79,12 @@ export function lintRunbook(runbook: Runbook, knownIds: ReadonlySet<string>, opt
     add('error', 'dangling-reference', ref.line, whyMissing.get(ref.id) ?? `${ref.id} is not a runbook in this catalog`);
   }
 
+  // A warning, not an error: a command may hold a template of its own (`docker inspect -f '{{.State.Status}}'`).
+  for (const { typed, line } of lookalikeRefs(runbook.text)) {
+    const meant = meantRef(typed);
+    add('warning', 'unknown-reference', line, `${typed} is not an alert reference (${REF_FORMS}), so the page shows it as typed${meant ? `; did you mean ${meant}?` : ''}`);
+  }
+
   if (!runbook.postIncident.length) {
     add('warning', 'missing-post-incident', lines.postIncident ?? lines.id, `no post-incident checklist; add "## Post-Incident" with "- [ ] Document incident timeline", "- [ ] Update this runbook if steps were wrong/missing"`);
   }
@@ -93,4 +105,16 @@ function isRunnable(code: string, lang = ''): boolean {
     const text = line.trim();
     return text !== '' && !markers.some((m) => text.startsWith(m));
   });
+}
+
+/** The first step whose number is not its place in the procedure; repeated numbers are the parser's error already. */
+function firstMisnumbered(steps: readonly Step[]): { step: Step; position: number } | null {
+  if (new Set(steps.map((s) => s.number)).size !== steps.length) return null;
+  const index = steps.findIndex((s, i) => s.number !== i + 1);
+  return index === -1 ? null : { step: steps[index]!, position: index + 1 };
+}
+
+function ordinal(n: number): string {
+  const suffix = n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${suffix}`;
 }

@@ -1,7 +1,8 @@
 // Parses one RUN- markdown file into a Runbook. Structure comes from markdown-it's block tokens;
 // fields inside blocks are read line by line, so every part keeps its source line.
 // `runbook` is null only when the file cannot be used at all (no RUN- id line, unknown Category,
-// unclosed code block): the catalog store then keeps serving the last good version.
+// unclosed code block): the catalog store then keeps serving the last good version. It does the same for a file that
+// reads but is not `servable` (procedure text outside every step).
 import { createHash } from 'node:crypto';
 import { fencedLines, normalizeLines, parseBlocks, plain, unclosedFenceLine, type Block } from './markdown-blocks.js';
 import { headerFindings, isHeaderHeading, parseHeader } from './parse-header.js';
@@ -14,6 +15,12 @@ import type { Finding, Runbook, RunReference, Step } from './runbook.js';
 export interface ParseResult {
   runbook: Runbook | null;
   findings: Finding[];
+  /**
+   * false when the text must not go into service: also when it reads as a runbook but procedure text outside every step
+   * would be dropped. That runbook is still returned, because versions pinned before this was refused (when such text
+   * was dropped silently) must keep their steps on their incidents' pages.
+   */
+  servable: boolean;
 }
 
 interface OpenStep {
@@ -63,6 +70,19 @@ export function parseRunbook(text: string, file: string): ParseResult {
   const stepKeys = new Map<number, number>();
   let section = 'other' as SectionKind | 'other';
   let open = null as OpenStep | null;
+  // Procedure text outside every step would never be shown: a misspelt step heading (`### Step One`) silently drops the
+  // whole step. Reported once per stretch of it, and the file is not servable, so a reload keeps the last good version.
+  let stray = false;
+  let strayReported = false;
+  const strayText = (block: Block) => {
+    stray = true;
+    if (block.kind === 'heading' && block.level >= 3) {
+      findings.push({ file, line: block.line, severity: 'error', rule: 'parse', message: `"${'#'.repeat(block.level)} ${block.text}" in the procedure is not a step heading, so it and the text under it would be dropped; write "### Step N: <title>"` });
+    } else if (!strayReported) {
+      findings.push({ file, line: block.kind === 'heading' ? block.line : block.start + 1, severity: 'error', rule: 'parse', message: 'text in the procedure before the first step heading would be dropped; put it in a step ("### Step 1: <title>") or above "## Procedure"' });
+    }
+    strayReported = true;
+  };
 
   const closeStep = (endLine: number) => {
     if (!open) return;
@@ -82,6 +102,7 @@ export function parseRunbook(text: string, file: string): ParseResult {
       const kind = block.level <= 3 ? sectionKind(block.text) : null;
       if (step) {
         closeStep(block.start);
+        strayReported = false;
         open = { heading: { ...step, line: block.line }, level: block.level, body: [] };
         if (section !== 'procedure') startSection('procedure', block.line);
         continue;
@@ -102,21 +123,24 @@ export function parseRunbook(text: string, file: string): ParseResult {
       if (kind || block.level <= 2 || (open && block.level <= open.level)) {
         closeStep(block.start);
         if (kind) startSection(kind, block.line);
+        else if (section === 'procedure' && block.level >= 3) strayText(block);
         else section = 'other';
         continue;
       }
     }
     if (open) open.body.push(block);
+    else if (section === 'procedure') strayText(block);
     else if (section !== 'other') sections.get(section)?.blocks.push(block);
   }
   closeStep(lines.length);
 
   function startSection(kind: SectionKind, line: number) {
     section = kind;
+    strayReported = false;
     if (!sections.has(kind)) sections.set(kind, { line, blocks: [] });
   }
 
-  if (header.id === null || header.category === null || brokenFence) return { runbook: null, findings };
+  if (header.id === null || header.category === null || brokenFence) return { runbook: null, findings, servable: false };
 
   if (steps.length === 0) {
     findings.push({ file, line: sections.get('procedure')?.line ?? header.idLine, severity: 'error', rule: 'parse', message: 'no procedure steps ("### Step 1: <title>" under "## Procedure")' });
@@ -158,7 +182,7 @@ export function parseRunbook(text: string, file: string): ParseResult {
       linkedIds: linkedValue?.line ?? linkedSection?.line ?? null,
     },
   };
-  return { runbook, findings };
+  return { runbook, findings, servable: !stray };
 }
 
 /** Every RUN- id named outside code, except the runbook's own id: each must name a runbook in the catalog. */

@@ -77,6 +77,23 @@ describe('createCatalogStore', () => {
     }
   });
 
+  it('keeps the last good version when a misspelt step heading would drop a step', async () => {
+    const { dir, cleanup } = await writeCatalog({ 'RUN-101.md': RUN_101, 'RUN-102.md': RUN_102, 'matrix.yml': MATRIX });
+    try {
+      const store = createCatalogStore(dir);
+      await store.reload();
+      const good = store.current().runbooks.get('RUN-101')!;
+      await writeFile(path.join(dir, 'RUN-101.md'), RUN_101.replace('### Step 2: Raise maxmemory', '### Step Two: Raise maxmemory'));
+      const broken = await store.reload();
+      expect(broken.ok).toBe(false);
+      expect(broken.findings).toContainEqual(expect.objectContaining({ file: path.join(dir, 'RUN-101.md'), line: RUN_101.split('\n').indexOf('### Step 2: Raise maxmemory') + 1, rule: 'parse', severity: 'error' }));
+      expect(store.current().runbooks.get('RUN-101')!.hash).toBe(good.hash);
+      expect(store.current().runbooks.get('RUN-101')!.steps).toHaveLength(2);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('keeps the last good matrix when matrix.yml becomes invalid', async () => {
     const { dir, cleanup } = await writeCatalog({ 'RUN-101.md': RUN_101, 'matrix.yml': MATRIX });
     try {

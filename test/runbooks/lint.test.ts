@@ -40,6 +40,13 @@ describe('lintCatalog', () => {
     expect(at(findings, 'parse')).toEqual(['RUN-103.md:1:error']);
   });
 
+  it('parse: a misspelt step heading is an error at its line, and that file is not linted as a runbook', async () => {
+    const text = RUN_101.replace('### Step 2: Raise maxmemory', '### Step Two: Raise maxmemory');
+    const findings = await lint({ 'RUN-101.md': text });
+    expect(at(findings, 'parse')).toEqual([`RUN-101.md:${lineOf(text, '### Step Two')}:error`]);
+    expect(findings.filter((f) => f.file === 'RUN-101.md').map((f) => f.rule)).toEqual(['parse']);
+  });
+
   it('missing-owner: empty Owner line, at that line', async () => {
     const text = RUN_101.replace('Owner: Platform Team', 'Owner:');
     expect(at(await lint({ 'RUN-101.md': text }), 'missing-owner')).toEqual([`RUN-101.md:${lineOf(text, 'Owner:')}:error`]);
@@ -233,6 +240,34 @@ describe('lintCatalog', () => {
   it('trigger-mismatch: the Trigger: line names an alert routed elsewhere', async () => {
     const text = RUN_102.replace('Trigger: Redis node crash reported by RUN-101 responders', 'Trigger: MON-101 alert');
     expect(at(await lint({ 'RUN-102.md': text }), 'trigger-mismatch')).toEqual(['RUN-102.md:3:warning']);
+  });
+
+  it('step-order: steps not numbered 1 to N in order, a warning at the first one out of place', async () => {
+    const gap = RUN_101.replace('### Step 2: Raise maxmemory', '### Step 3: Raise maxmemory');
+    const gapFindings = rule(await lint({ 'RUN-101.md': gap }), 'step-order');
+    expect(gapFindings.map((f) => `${f.line}:${f.severity}`)).toEqual([`${lineOf(gap, '### Step 3')}:warning`]);
+    expect(gapFindings[0]!.message).toBe('step 3 is the 2nd step (steps 1, 3); number them 1 to 2 in order, as the responder reads them');
+    const swapped = RUN_101.replace('### Step 1: Check Memory', '### Step 2: Check Memory').replace('### Step 2: Raise maxmemory', '### Step 1: Raise maxmemory');
+    expect(at(await lint({ 'RUN-101.md': swapped }), 'step-order')).toEqual([`RUN-101.md:${lineOf(swapped, '### Step 2: Check')}:warning`]);
+    // A repeated number is the parser's error already.
+    const repeated = RUN_101.replace('### Step 2: Raise maxmemory', '### Step 1: Raise maxmemory');
+    expect(rule(await lint({ 'RUN-101.md': repeated }), 'step-order')).toEqual([]);
+    expect(rule(await lint(), 'step-order')).toEqual([]);
+  });
+
+  it('unknown-reference: `{{...}}` that is not an alert reference, a warning at its line with the likely one', async () => {
+    const text = RUN_101.replace('Check memory usage on the node:', 'Check memory on {{alert.annotations.summary}} and {{ alert.label.instance }}:').replace(
+      'info memory',
+      "info memory\ndocker inspect -f '{{.State.Status}}' redis",
+    );
+    const findings = rule(await lint({ 'RUN-101.md': text }), 'unknown-reference');
+    expect(findings.map((f) => [f.line, f.severity, f.message])).toEqual([
+      [lineOf(text, 'Check memory on'), 'warning', '{{alert.annotations.summary}} is not an alert reference ({{alert.title}}, {{alert.labels.<key>}} or {{alert.values.<key>}}), so the page shows it as typed; did you mean {{alert.values.summary}}?'],
+      [lineOf(text, 'Check memory on'), 'warning', '{{ alert.label.instance }} is not an alert reference ({{alert.title}}, {{alert.labels.<key>}} or {{alert.values.<key>}}), so the page shows it as typed; did you mean {{alert.labels.instance}}?'],
+      [lineOf(text, 'docker inspect'), 'warning', '{{.State.Status}} is not an alert reference ({{alert.title}}, {{alert.labels.<key>}} or {{alert.values.<key>}}), so the page shows it as typed'],
+    ]);
+    // The base catalog's {{alert.labels.instance}} and a reference with spaces are fine.
+    expect(rule(await lint({ 'RUN-101.md': RUN_101.replace('{{alert.labels.instance}} info', '{{ alert.labels.instance }} info') }), 'unknown-reference')).toEqual([]);
   });
 
   it('missing-post-incident: a warning at the id line when the section is absent', async () => {

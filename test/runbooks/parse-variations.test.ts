@@ -176,6 +176,40 @@ describe('structure problems', () => {
     expect(findings.map((f) => [f.rule, f.line])).toEqual([['parse', lineOf(text, 'Duration: 5 minutes')], ['parse', lineOf(text, 'Checkpoint: manaul')]]);
   });
 
+  it('is not servable when a misspelt step heading would drop the step, and says so at the heading', () => {
+    for (const typo of ['### Step Two: Raise maxmemory', '### Raise maxmemory', '### Step2 Raise maxmemory']) {
+      const text = RUN_101.replace('### Step 2: Raise maxmemory', typo);
+      const { runbook, findings, servable } = parseRunbook(text, 'x.md');
+      expect(servable, typo).toBe(false);
+      // One error for the heading; the text under it is part of the same mistake.
+      expect(findings, typo).toEqual([
+        { file: 'x.md', line: lineOf(text, typo), severity: 'error', rule: 'parse', message: `"${typo}" in the procedure is not a step heading, so it and the text under it would be dropped; write "### Step N: <title>"` },
+      ]);
+      // Still read as it was before this was refused: an incident that pinned such a version keeps its steps.
+      expect(runbook!.steps.map((s) => s.number), typo).toEqual([1]);
+    }
+    expect(parseRunbook(RUN_101, 'x.md').servable).toBe(true);
+  });
+
+  it('is not servable when the first step heading is misspelt or text comes before it, at the first such line', () => {
+    const misspelt = RUN_101.replace('### Step 1: Check Memory', '### Step One: Check Memory');
+    expect(parseRunbook(misspelt, 'x.md')).toMatchObject({ servable: false, findings: [expect.objectContaining({ line: lineOf(misspelt, '### Step One'), severity: 'error', rule: 'parse' })] });
+    const intro = RUN_101.replace('## Procedure\n', '## Procedure\nRun these from the bastion.\n\n- on the replica first\n\n');
+    expect(parseRunbook(intro, 'x.md')).toMatchObject({
+      servable: false,
+      findings: [
+        { file: 'x.md', line: lineOf(intro, 'Run these from'), severity: 'error', rule: 'parse', message: 'text in the procedure before the first step heading would be dropped; put it in a step ("### Step 1: <title>") or above "## Procedure"' },
+      ],
+    });
+  });
+
+  it('still reads a level-4 heading inside a step, and a level-2 heading that ends the procedure, as before', () => {
+    const text = RUN_101.replace('Verification:\n- [ ] Evictions below 100/s', 'Verification:\n- [ ] Evictions below 100/s\n\n#### Notes\nRaise it back later.\n\n## Appendix\nNot part of any step.');
+    const { runbook, findings } = parseRunbook(text, 'x.md');
+    expect(findings).toEqual([]);
+    expect(runbook!.steps[1]!.prose).toContain('Raise it back later.');
+  });
+
   it('keeps keys unique when a step number repeats, and reports it', () => {
     const text = RUN_101.replace('### Step 2: Raise maxmemory', '### Step 1: Raise maxmemory');
     const { runbook, findings } = parseRunbook(text, 'x.md');
