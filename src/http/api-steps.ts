@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/create-db.js';
 import { setFollowUp } from '../incidents/follow-ups.js';
+import { BOUNDED } from '../incidents/incident-queries.js';
 import { incidentStepClock } from '../incidents/step-clock.js';
 import { checkItems, setStepCheck, stepTimings } from '../incidents/step-checks.js';
 import { actorOf } from './api-incidents.js';
@@ -30,7 +31,7 @@ export function stepsApi(deps: { db: Db; clock: Clock }): Router {
 
   router.get('/incidents/:id/steps', async (req, res) => {
     const { id } = idParam.parse(req.params);
-    const ctx = await loadIncidentContext(db, id, pins);
+    const ctx = await loadIncidentContext(db, id, pins, BOUNDED);
     const runbook = requireRunbook(ctx);
     const timings = stepTimings(runbook, ctx.checks, { ...incidentStepClock({ ...ctx.incident, timeline: ctx.timeline }, ctx.checks), now: clock.now(), active: ctx.incident.status !== 'resolved' });
     res.json({
@@ -51,14 +52,14 @@ export function stepsApi(deps: { db: Db; clock: Clock }): Router {
   router.post('/incidents/:id/steps/:stepKey', async (req, res) => {
     const { id, stepKey } = stepParams.parse(req.params);
     const body = checkBody.parse(req.body);
-    const ctx = await loadIncidentContext(db, id, pins);
+    const ctx = await loadIncidentContext(db, id, pins, BOUNDED);
     const result = await setStepCheck(db, { subject: { incidentId: id }, runbook: requireRunbook(ctx), key: stepKey, checked: body.checked, by: actorOf(req, res), now: clock.now() });
     res.json({ incidentId: id, stepKey, title: result.item.title, kind: result.item.kind, checked: result.check.checked, by: result.check.by, at: result.check.at.toISOString(), changed: result.changed });
   });
 
   router.get('/incidents/:id/follow-ups', async (req, res) => {
     const { id } = idParam.parse(req.params);
-    const ctx = await loadIncidentContext(db, id, pins);
+    const ctx = await loadIncidentContext(db, id, pins, BOUNDED);
     res.json({ incidentId: id, followUps: ctx.followUps.map((f) => ({ key: f.key, text: f.text, done: f.done, by: f.doneBy, at: iso(f.doneAt), createdAt: f.createdAt.toISOString() })) });
   });
 

@@ -1,7 +1,7 @@
 // Everything the incident page, its retro and its step API read about one incident, in one place.
 import type { Executor } from '../db/create-db.js';
 import { pinnedRunbookText } from '../incidents/runbook-pin.js';
-import { getIncidentWork, type IncidentDetail } from '../incidents/incident-queries.js';
+import { getIncidentWork, WHOLE, type IncidentBounds, type IncidentDetail } from '../incidents/incident-queries.js';
 import { followUpOf, type FollowUp } from '../incidents/follow-ups.js';
 import { stepChecksOf, type StepCheck } from '../incidents/step-checks.js';
 import { parseRunbook } from '../runbooks/parse-runbook.js';
@@ -59,8 +59,12 @@ export function createPinnedRunbooks(options: { maxEntries?: number } = {}): Pin
   };
 }
 
-export async function loadIncidentContext(db: Executor, id: number, pins: PinnedRunbooks): Promise<IncidentContext> {
-  const work = await getIncidentWork(db, id);
+/**
+ * The incident within `bounds`: the page and the step routes read what a responder can (incident-queries BOUNDED),
+ * the retro, the record, reads it whole.
+ */
+export async function loadIncidentContext(db: Executor, id: number, pins: PinnedRunbooks, bounds: IncidentBounds = WHOLE): Promise<IncidentContext> {
+  const work = await getIncidentWork(db, id, bounds);
   if (!work) throw notFound(`incident ${id}`);
   const { checks, followUps, ...detail } = work;
   const pinned = detail.incident.runbook_hash ? await pins.load(db, detail.incident.runbook_hash) : null;

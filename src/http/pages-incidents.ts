@@ -6,12 +6,15 @@ import type { AlertInstance, Incident } from '../db/schema.js';
 import { plural } from '../plural.js';
 import { acknowledgeIncident, addNote, resolveIncident } from '../incidents/incident-actions.js';
 import { setFollowUp } from '../incidents/follow-ups.js';
+import { BOUNDED, boundsFor, firingAlerts, openIncidentsByUrgency } from '../incidents/incident-queries.js';
 import { describeEvent, retroMarkdown, type EventContext } from '../incidents/retro.js';
 import type { Routing } from '../incidents/routing.js';
 import { incidentStepClock } from '../incidents/step-clock.js';
 import { setStepCheck } from '../incidents/step-checks.js';
 import type { CatalogStore } from '../runbooks/catalog.js';
+import { allParam } from './api-incidents.js';
 import { createPinnedRunbooks, loadIncidentContext, requireRunbook, type IncidentContext } from './incident-context.js';
+import { boxKey } from './box-key.js';
 import { backTo, formActor } from './pages.js';
 import { relative, span, utcClock, utcDay, utcMinute } from './render-format.js';
 import { alertRefsOf, anchorOf, createMarkdownCache, runbookView, type MarkdownCache } from './render-runbook.js';
@@ -20,19 +23,24 @@ import type { ResponderPagesDeps } from './pages-router.js';
 export type IncidentPagesDeps = Omit<ResponderPagesDeps, 'logger'>;
 
 const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
-const stepParams = idParam.extend({ stepKey: z.string().min(1).max(100) });
-const followUpParams = idParam.extend({ itemKey: z.string().min(1).max(100) });
+const stepParams = idParam.extend({ stepKey: boxKey });
+const followUpParams = idParam.extend({ itemKey: boxKey });
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 const checkForm = z.object({ checked: bool });
 const followUpForm = z.object({ done: bool });
 const noteForm = z.object({ text: z.string().trim().min(1, 'the note is empty').max(10_000) });
 // `confirm=1` comes from the "Resolve anyway" button; the page's own Resolve button leaves it out.
 const resolveForm = z.object({ confirm: z.string().optional() });
+const pageQuery = z.object({ all: allParam });
 
 /** A class-safe token for severities and statuses (`sev-critical`). */
 export const token = (s: string) => s.toLowerCase().replace(/[^a-z0-9-]/g, '-');
 
 const RECENT_RESOLVED = 15;
+/** Open incidents the list page shows, the most urgent; the rest are counted and a link away. */
+export const OPEN_LIST_LIMIT = 500;
+/** Still-firing alerts the resolve question lists (all are counted). */
+export const CONFIRM_ALERTS_LIMIT = 50;
 
 interface ListRow {
   id: number;
@@ -135,8 +143,20 @@ function alertView(a: AlertInstance, now: Date) {
   };
 }
 
-export function incidentView(ctx: IncidentContext, deps: { routing: Routing; catalog: CatalogStore; now: Date; markdown?: MarkdownCache }) {
-  const { incident: i, alerts, timeline, pinned, checks, followUps } = ctx;
+type WholeList = 'alerts' | 'timeline';
+
+/** "9990 firing, 10 resolved". */
+function statusCountsText(byStatus: IncidentContext['alertCounts']['byStatus']): string {
+  return (['firing', 'acknowledged', 'resolved'] as const).filter((s) => byStatus[s]).map((s) => `${byStatus[s]} ${s}`).join(', ');
+}
+
+/** The page's address with `list` loaded whole, as well as those already asked for. */
+function wholeHref(base: string, all: readonly WholeList[], list: WholeList): string {
+  return `${base}?all=${[...new Set([...all, list])].join(',')}#${list}`;
+}
+
+export function incidentView(ctx: IncidentContext, deps: { routing: Routing; catalog: CatalogStore; now: Date; markdown?: MarkdownCache; all?: readonly WholeList[] }) {
+  const { incident: i, alerts, timeline, pinned, checks, followUps, alertCounts, timelineExtent } = ctx;
   const { routing, now } = deps;
   const name = contactNamer(routing);
   const catalog = deps.catalog.current();
@@ -182,6 +202,8 @@ export function incidentView(ctx: IncidentContext, deps: { routing: Routing; cat
     })),
   };
 
+  const base = `/incidents/${i.id}`;
+  const whole = deps.all ?? [];
   const refs = alertRefsOf(alerts);
   const eventCtx: EventContext = { chain, contactName: name, refs };
   const events = [...timeline].reverse().map((e, idx, all) => {
@@ -204,11 +226,16 @@ export function incidentView(ctx: IncidentContext, deps: { routing: Routing; cat
       isNote: e.kind === 'note',
     };
   });
+  // Where the events left out would be: below the latest ones, above the older openings and acknowledgements kept.
+  const { hidden, gapAt, total: timelineTotal } = timelineExtent;
+  const timelineCut = hidden ? { shown: timeline.length, hidden, total: timelineTotal, allHref: wholeHref(base, whole, 'timeline') } : null;
+  const below = timelineCut && gapAt !== null ? timeline.length - gapAt : events.length;
+  const timelineItems = [...events.slice(0, below), ...(timelineCut ? [{ gap: timelineCut }] : []), ...events.slice(below)];
 
-  // Shown next to Resolve: resolving now stops the escalation while the monitors still see the problem.
-  const firingCount = active ? alerts.filter((a) => a.status !== 'resolved').length : 0;
+  // Shown next to Resolve: resolving now stops the escalation while the monitors still see the problem. Counted over
+  // every alert, not only those loaded.
+  const firingCount = active ? alertCounts.firing : 0;
 
-  const base = `/incidents/${i.id}`;
   const currentRunbook = runbook ? catalog.runbooks.get(runbook.id) : undefined;
   return {
     id: i.id,
@@ -237,6 +264,8 @@ export function incidentView(ctx: IncidentContext, deps: { routing: Routing; cat
     escalation,
     // What still fires comes first: on a phone, resolved alerts above it push the runbook out of reach.
     alerts: alerts.map((a) => alertView(a, now)).sort((a, b) => Number(a.resolved) - Number(b.resolved)),
+    alertTotal: alertCounts.total,
+    alertsCut: alerts.length < alertCounts.total ? { shown: alerts.length, total: alertCounts.total, statusText: statusCountsText(alertCounts.byStatus), allHref: wholeHref(base, whole, 'alerts') } : null,
     firing: firingCount ? { count: firingCount, text: `${plural(firingCount, 'alert')} still firing` } : null,
     runbookId: i.runbook_id,
     noRunbook: i.runbook_id === null,
@@ -261,7 +290,8 @@ export function incidentView(ctx: IncidentContext, deps: { routing: Routing; cat
         })
       : null,
     runbookTitle: runbook?.title ?? null,
-    timeline: events,
+    timeline: timelineItems,
+    timelineCut,
     followUps: followUps.map((f) => ({
       key: f.key,
       anchor: anchorOf(`follow-${f.key}`),
@@ -285,33 +315,27 @@ export function incidentPages(deps: IncidentPagesDeps): Router {
 
   router.get('/', async (_req, res) => {
     const now = clock.now();
-    const open = await db
-      .selectFrom('incidents')
-      .selectAll()
-      .select((eb) => eb.selectFrom('alert_instances').select(eb.fn.countAll<number>().as('n')).whereRef('alert_instances.incident_id', '=', 'incidents.id').as('alert_count'))
-      .where('status', '<>', 'resolved')
-      .orderBy('opened_at', 'desc')
-      .limit(500)
-      .execute();
-    const resolved = await db.selectFrom('incidents').selectAll().where('status', '=', 'resolved').orderBy('resolved_at', 'desc').orderBy('id', 'desc').limit(RECENT_RESOLVED).execute();
-    const order = Object.keys(deps.catalog.current().matrix?.severities ?? { critical: 1, warning: 1, info: 1 });
-    const rank = (s: string) => (order.indexOf(s) === -1 ? order.length : order.indexOf(s));
-    // Unacknowledged first, then by severity, newest first.
-    const openRows = open
-      .map((i) => listRow(i, now))
-      .sort((a, b) => Number(b.status === 'triggered') - Number(a.status === 'triggered') || rank(a.severity) - rank(b.severity) || b.openedIso.localeCompare(a.openedIso));
-    const triggered = openRows.filter((r) => r.status === 'triggered').length;
+    const severities = Object.keys(deps.catalog.current().matrix?.severities ?? { critical: 1, warning: 1, info: 1 });
+    const [open, resolved] = await Promise.all([
+      openIncidentsByUrgency(db, severities, OPEN_LIST_LIMIT),
+      db.selectFrom('incidents').selectAll().where('status', '=', 'resolved').orderBy('resolved_at', 'desc').orderBy('id', 'desc').limit(RECENT_RESOLVED).execute(),
+    ]);
+    const openRows = open.rows.map((i) => listRow(i, now));
+    const total = open.triggered + open.acknowledged;
     renderer.page(
       res,
       'index',
       {
         open: openRows,
+        openTotal: total,
+        // Said on the page: a list that stops at its limit without saying so reads as all there is.
+        openCut: openRows.length < total ? { shown: openRows.length, total, allHref: `/api/incidents?status=open&limit=1000` } : null,
         resolved: resolved.map((i) => listRow(i, now)),
-        triggered,
-        acknowledged: openRows.length - triggered,
+        triggered: open.triggered,
+        acknowledged: open.acknowledged,
         nowText: utcMinute(now),
       },
-      { title: openRows.length ? `(${openRows.length}) Incidents` : 'Incidents', section: 'incidents', refreshSeconds: 60, now },
+      { title: total ? `(${total}) Incidents` : 'Incidents', section: 'incidents', refreshSeconds: 60, now },
     );
   });
 
@@ -319,9 +343,10 @@ export function incidentPages(deps: IncidentPagesDeps): Router {
 
   router.get('/incidents/:id', async (req, res) => {
     const { id } = idParam.parse(req.params);
-    const ctx = await loadIncidentContext(db, id, pins);
+    const { all = [] } = pageQuery.parse(req.query);
+    const ctx = await loadIncidentContext(db, id, pins, boundsFor(BOUNDED, all));
     const now = clock.now();
-    const view = incidentView(ctx, { routing: deps.routing(), catalog: deps.catalog, now, markdown });
+    const view = incidentView(ctx, { routing: deps.routing(), catalog: deps.catalog, now, markdown, all });
     const label = `#${id} ${view.monId ?? ''} ${view.monTitle ?? view.title}`.replace(/\s+/g, ' ');
     renderer.page(res, 'incident', view, { title: `${view.resolved ? '' : `[${view.severity.toUpperCase()}] `}${label}`, section: 'incidents', bodyClass: `${view.sevClass} ${view.statusClass}`, now });
   });
@@ -361,17 +386,12 @@ export function incidentPages(deps: IncidentPagesDeps): Router {
     if (confirm !== '1') {
       const incident = await db.selectFrom('incidents').select(['status', 'mon_id', 'title']).where('id', '=', id).executeTakeFirst();
       if (incident && incident.status !== 'resolved') {
-        const firing = await db
-          .selectFrom('alert_instances')
-          .select(['source', 'title', 'status', 'starts_at'])
-          .where('incident_id', '=', id)
-          .where('status', '<>', 'resolved')
-          .orderBy('id')
-          .execute();
-        if (firing.length) {
+        const firing = await firingAlerts(db, id, CONFIRM_ALERTS_LIMIT);
+        if (firing.total) {
           const now = clock.now();
           const monTitle = incident.mon_id ? deps.catalog.current().matrix?.alerts[incident.mon_id]?.title : undefined;
-          const n = firing.length;
+          const n = firing.total;
+          const more = n - firing.alerts.length;
           renderer.page(
             res,
             'resolve-confirm',
@@ -383,8 +403,9 @@ export function incidentPages(deps: IncidentPagesDeps): Router {
               heading: `${plural(n, 'alert')} ${n === 1 ? 'is' : 'are'} still firing`,
               // Acknowledging already stopped the escalation; only a triggered incident's is stopped by resolving.
               escalating: incident.status === 'triggered',
-              sources: listText(firing.map((a) => a.source)),
-              alerts: firing.map((a) => ({ source: a.source, title: a.title, status: a.status, startedIso: a.starts_at.toISOString(), startedText: `${utcMinute(a.starts_at)} (${relative(a.starts_at, now)})` })),
+              sources: listText(firing.sources),
+              alerts: firing.alerts.map((a) => ({ source: a.source, title: a.title, status: a.status, startedIso: a.starts_at.toISOString(), startedText: `${utcMinute(a.starts_at)} (${relative(a.starts_at, now)})` })),
+              more: more > 0 ? { text: `and ${plural(more, 'more alert')}`, href: `/incidents/${id}?all=alerts#alerts` } : null,
             },
             { title: `Resolve #${id} while ${plural(n, 'alert')} still firing?`, section: 'incidents', now },
           );
@@ -406,7 +427,8 @@ export function incidentPages(deps: IncidentPagesDeps): Router {
   router.post('/incidents/:id/steps/:stepKey', async (req: Request, res) => {
     const { id, stepKey } = stepParams.parse(req.params);
     const { checked } = checkForm.parse(req.body);
-    const ctx = await loadIncidentContext(db, id, pins);
+    // Only the pinned runbook and the boxes are read here: the page's bounds are plenty.
+    const ctx = await loadIncidentContext(db, id, pins, BOUNDED);
     await setStepCheck(db, { subject: { incidentId: id }, runbook: requireRunbook(ctx), key: stepKey, checked, by: formActor(res), now: clock.now() });
     backTo(res, `/incidents/${id}`, anchorOf(stepKey));
   });

@@ -150,7 +150,7 @@ describe('incident pages that share a pinned runbook', () => {
 });
 
 describe('the incident page reads an incident in one statement', () => {
-  it('returns what the plain selects return: the same rows, order and types (dates as Date)', async () => {
+  it('returns what the plain selects return, loaded whole: the same rows, order and types (dates as Date)', async () => {
     const id = await open('c0ffee0000000010', 'MON-025', 'host-delta:9100');
     await webhook(alertmanagerBody([{ fingerprint: 'c0ffee0000000011', monId: 'MON-025', labels: { instance: 'host-echo:9100' } }])).expect(202);
     await json(`/api/incidents/${id}/acknowledge`, { by: 'dana' }).expect(200);
@@ -169,6 +169,9 @@ describe('the incident page reads an incident in one statement', () => {
     expect(work!.checks).toEqual(await db.selectFrom('step_checks').selectAll().where('incident_id', '=', id).orderBy('id').execute());
     expect(work!.followUps).toEqual(await db.selectFrom('follow_ups').selectAll().where('incident_id', '=', id).orderBy('id').execute());
     expect(work!.alerts).toHaveLength(2);
+    // Loaded whole (the default, as the retro loads it): nothing left out, and the counts agree with the rows.
+    expect(work!.alertCounts).toEqual({ total: 2, firing: 2, byStatus: { firing: 2 } });
+    expect(work!.timelineExtent).toEqual({ total: work!.timeline.length, hidden: 0, gapAt: null });
     expect(work!.checks).toHaveLength(2);
     expect(work!.followUps.some((f) => f.done_at instanceof Date)).toBe(true);
     expect(work!.timeline.every((e) => e.at instanceof Date)).toBe(true);
