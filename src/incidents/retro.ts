@@ -67,10 +67,11 @@ export function describeEvent(event: Pick<IncidentEvent, 'kind' | 'data'>, ctx: 
       return { text: `Drill of ${str(d.runbookId)} scheduled${d.dueAt ? `, due ${utcDay(new Date(str(d.dueAt)))}` : ''}`, category: 'other' };
     case 'note':
       return { text: str(d.text), category: 'note' };
+    // What the responder saw when ticking (`shown`); entries from before it was kept are filled with the alerts of now.
     case 'step_checked':
-      return { text: `Ticked: ${fill(d.title || d.stepKey)}`, category: 'check' };
+      return { text: `Ticked: ${typeof d.shown === 'string' ? d.shown : fill(d.title || d.stepKey)}`, category: 'check' };
     case 'step_unchecked':
-      return { text: `Unticked: ${fill(d.title || d.stepKey)}`, category: 'check' };
+      return { text: `Unticked: ${typeof d.shown === 'string' ? d.shown : fill(d.title || d.stepKey)}`, category: 'check' };
     case 'follow_up_done':
       return { text: `Follow-up done: ${fill(d.text || d.itemKey)}`, category: 'check' };
     case 'follow_up_reopened':

@@ -82,6 +82,11 @@ export interface SetStepCheckInput {
   checked: boolean;
   by: string;
   now: Date;
+  /**
+   * The box's text as the responder saw it, the alert's values filled in: kept in the timeline entry, so the record says
+   * which host was worked on even after the incident's alerts change (the page fills references from the alerts of now).
+   */
+  fill?: (text: string) => string;
 }
 
 export interface SetStepCheckResult {
@@ -124,11 +129,17 @@ export async function setStepCheck(db: Db, input: SetStepCheckInput): Promise<Se
     }
     if ('incidentId' in input.subject) {
       await appendTimeline(tx, input.subject.incidentId, input.now, [
-        { kind: input.checked ? 'step_checked' : 'step_unchecked', actor: input.by, data: { stepKey: input.key, title: item.title, itemKind: item.kind } },
+        { kind: input.checked ? 'step_checked' : 'step_unchecked', actor: input.by, data: { stepKey: input.key, title: item.title, itemKind: item.kind, ...shownTitle(item.title, input.fill) } },
       ]);
     }
     return { item, check: { key: input.key, checked: input.checked, by: input.by, at: input.now }, changed: true };
   });
+}
+
+/** `shown`, only when filling changed the text (most boxes name no alert value). */
+function shownTitle(title: string, fill: ((text: string) => string) | undefined): { shown?: string } {
+  const shown = fill?.(title);
+  return shown !== undefined && shown !== title ? { shown } : {};
 }
 
 export type TimingState = 'pending' | 'running' | 'ok' | 'over' | 'overrun';

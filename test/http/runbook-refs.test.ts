@@ -57,7 +57,7 @@ Verification:
 Linked IDs: MON-041 (alert), RUN-001
 `;
 
-const MON_IDS = ['MON-041', 'MON-042', 'MON-043', 'MON-044'];
+const MON_IDS = ['MON-041', 'MON-042', 'MON-043', 'MON-044', 'MON-045'];
 const page = (id: number) => incidentPage(service.app, id);
 const alertmanager = async (alerts: AmAlert[]) => incidentIdOf(await postAlertmanager(service.app, alertmanagerBody(alerts)).expect(202));
 /** A Datadog monitor's alert: its tags are its labels, and it has no `instance`. */
@@ -118,6 +118,20 @@ describe('references of an incident with several alerts', () => {
     expect(agreed).toContain('ssh -J bastion <span class="ref" title="{{alert.labels.instance}}">db-7</span>');
     expect(agreed).not.toContain('ref-differs');
     expect(agreed).not.toContain('disagree');
+  });
+
+  it('keeps in the timeline the value a box was ticked with, after the alert it came from resolves', async () => {
+    const id = await alertmanager([{ fingerprint: 'a11ce00000000008', monId: 'MON-045', labels: { instance: 'db-7' } }]);
+    later(1);
+    await alertmanager([{ fingerprint: 'a11ce00000000009', monId: 'MON-045', labels: { instance: 'web-3' } }]);
+    await request(service.app).post(`/api/incidents/${id}/steps/step-1.v1`).send({ checked: true, by: 'dana' }).expect(200);
+    // db-7 resolves: the page now fills web-3, but the tick was about db-7.
+    later(1);
+    await alertmanager([{ fingerprint: 'a11ce00000000008', monId: 'MON-045', status: 'resolved', labels: { instance: 'db-7' } }]);
+    expect(between(await page(id), 'class="check kind-verification', '</li>')).toContain('web-3');
+    const retro = (await request(service.app).get(`/incidents/${id}/retro.md`).expect(200)).text;
+    expect(retro).toMatch(/Ticked: Step 1: Look at the host — db-7 answers/);
+    expect(retro).not.toMatch(/Ticked: .*web-3/);
   });
 
   it('escapes the values it lists', async () => {
