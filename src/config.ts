@@ -16,7 +16,7 @@ function wholeNumber(min: number, max: number, expected: string) {
 }
 
 // 0 asks the system for a free port (tests, benchmarks).
-const port = wholeNumber(0, 65535, 'a number from 1 to 65535');
+const port = wholeNumber(0, 65535, 'a number from 0 (any free port) to 65535');
 
 function positiveInt(defaultValue: number) {
   return wholeNumber(1, Number.MAX_SAFE_INTEGER, 'a whole number above 0').prefault(String(defaultValue));

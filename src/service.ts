@@ -99,6 +99,11 @@ export async function createService(config: Config, options: ServiceOptions = {}
   }
   const unrouted = first.findings.filter((f) => f.rule === 'matrix-unknown-runbook');
   if (unrouted.length) logger.warn({ routes: unrouted.map((f) => `${f.file}:${f.line}: ${f.message}`) }, 'the matrix routes alerts to runbooks that do not exist');
+  // Said at start, not first at the week's end, when the report that nobody receives is already due.
+  const startMatrix = catalog.current().matrix;
+  const contacts = startMatrix?.contacts ?? {};
+  const unknownReportContacts = config.report.contacts.filter((c) => !Object.hasOwn(contacts, c));
+  if (startMatrix && unknownReportContacts.length) logger.warn({ contacts: unknownReportContacts }, 'REPORT_CONTACTS names contacts the matrix does not have; the weekly report will not be sent to them');
   let routingFor: { catalog: Catalog; routing: Routing } | null = null;
   const routing = (): Routing => {
     const current = catalog.current();

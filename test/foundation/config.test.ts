@@ -40,13 +40,13 @@ describe('configuration from the environment', () => {
 
   it('reports one clear line per problem', () => {
     const lines = problems({ PORT: 'abc', REOPEN_WINDOW: 'soon', LOG_LEVEL: 'loud', DATABASE_URL: 'not a url', REPORT_TZ: 'Mars/Olympus' });
-    expect(lines).toContain('PORT: expected a number from 1 to 65535, got "abc"');
+    expect(lines).toContain('PORT: expected a number from 0 (any free port) to 65535, got "abc"');
     expect(lines.some((l) => l.startsWith('REOPEN_WINDOW: expected a duration like 500ms, 30s, 5m, 2h or 30d, got "soon"'))).toBe(true);
     expect(lines.some((l) => l.startsWith('LOG_LEVEL:'))).toBe(true);
     expect(lines.some((l) => l.startsWith('DATABASE_URL: expected a postgres:// URL'))).toBe(true);
     expect(lines.length).toBe(4);
     expect(problems({ REPORT_TZ: 'Mars/Olympus' })).toEqual(['REPORT_TZ: unknown time zone "Mars/Olympus"']);
-    expect(problems({ PORT: '70000' })).toEqual(['PORT: expected a number from 1 to 65535, got "70000"']);
+    expect(problems({ PORT: '70000' })).toEqual(['PORT: expected a number from 0 (any free port) to 65535, got "70000"']);
     expect(problems({ LOG_LEVEL: 'verbose' })).toEqual(['LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "verbose"']);
     expect(loadConfig({ LOG_LEVEL: 'WARN' }).logLevel).toBe('warn');
     expect(problems({ DATABASE_URL: 'http://db.example.com/app' })).toEqual(['DATABASE_URL: expected a postgres:// URL, got "http://db.example.com/app"']);
@@ -101,7 +101,7 @@ describe('configuration from the environment', () => {
       ['DATADOG_WEBHOOK_TOKEN', 'GRAFANA_WEBHOOK_HMAC_SECRET', 'ALERTMANAGER_WEBHOOK_TOKEN', 'PAGERDUTY_WEBHOOK_SECRETS'].map(empty),
     );
     // Reported with the other problems, so one failed start names them all.
-    expect(problems({ PORT: 'abc', DATADOG_WEBHOOK_TOKEN: '' })).toEqual(['PORT: expected a number from 1 to 65535, got "abc"', empty('DATADOG_WEBHOOK_TOKEN')]);
+    expect(problems({ PORT: 'abc', DATADOG_WEBHOOK_TOKEN: '' })).toEqual(['PORT: expected a number from 0 (any free port) to 65535, got "abc"', empty('DATADOG_WEBHOOK_TOKEN')]);
     // Other settings set empty still mean unset.
     expect(loadConfig({ PORT: '', GRAFANA_SIGNATURE_HEADER: '' })).toMatchObject({ port: 3000, webhooks: { grafanaSignatureHeader: null } });
   });

@@ -59,3 +59,12 @@ describe('webhook sources without a secret', () => {
     expect(warnings(lines)).toEqual([]);
   });
 });
+
+describe('REPORT_CONTACTS naming a contact the matrix does not have', () => {
+  it('is warned of at start, naming only the unknown ones', async () => {
+    const lines = await withService({ REPORT_CONTACTS: 'db-lead,nobody' }, async () => undefined);
+    const warned = lines.filter((l) => l.msg === 'REPORT_CONTACTS names contacts the matrix does not have; the weekly report will not be sent to them');
+    expect(warned.map((l) => l.contacts)).toEqual([['nobody']]);
+    expect((await withService({ REPORT_CONTACTS: 'db-lead' }, async () => undefined)).filter((l) => String(l.msg).startsWith('REPORT_CONTACTS'))).toEqual([]);
+  });
+});
