@@ -569,20 +569,18 @@ function instanceCtes(items: InstanceItem[], now: Date) {
                                                                   refire_before timestamptz))
                     with ordinality as t(incident_id, source, fingerprint, mon_id, status, title, labels, vals, url, starts_at, last_event_at, actor, refire_before, ord)
     ),
+    prior as (
+      select r.ord, a.status, a.last_event_at, a.last_seen_at
+      from raw r cross join lateral (
+        select status, last_event_at, last_seen_at from alert_instances a where a.incident_id = r.incident_id and a.source = r.source and a.fingerprint = r.fingerprint limit 1
+      ) a
+    ),
     input as (
       select r.incident_id, r.source, r.fingerprint, r.mon_id, r.status, r.title, r.labels, r.vals, r.url, r.starts_at,
-        case when r.refire_before is not null and a.status = 'resolved' and a.last_seen_at < r.refire_before and r.last_event_at <= a.last_event_at
-             then a.last_event_at else r.last_event_at end as last_event_at,
+        case when r.refire_before is not null and p.status = 'resolved' and p.last_seen_at < r.refire_before and r.last_event_at <= p.last_event_at
+             then p.last_event_at else r.last_event_at end as last_event_at,
         r.actor, r.ord
-      from raw r left join lateral (
-        select status, last_event_at, last_seen_at from alert_instances a where a.incident_id = r.incident_id and a.source = r.source and a.fingerprint = r.fingerprint limit 1
-      ) a on true
-    ),
-    prior as (
-      select i.ord, a.status, a.last_event_at
-      from input i cross join lateral (
-        select status, last_event_at from alert_instances a where a.incident_id = i.incident_id and a.source = i.source and a.fingerprint = i.fingerprint limit 1
-      ) a
+      from raw r left join prior p on p.ord = r.ord
     ),
     upsert as (
       insert into alert_instances (incident_id, source, fingerprint, mon_id, status, title, labels, values, url, starts_at, last_event_at, first_seen_at, last_seen_at)
