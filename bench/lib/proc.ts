@@ -120,12 +120,14 @@ export async function startChild(command: string, args: string[], opts: { env: R
   };
 }
 
-/** The node flags of package.json's `start` script (`node <flags> bin/runbook-router.js serve`). */
+/** The node flags of package.json's `start` script (`[exec] node <flags> bin/runbook-router.js serve`). */
 export function startScriptNodeFlags(): string[] {
   const start = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
   const words = start.trim().split(/\s+/);
+  // `exec` replaces npm's shell with node, so a signal sent to the service reaches it.
+  if (words[0] === 'exec') words.shift();
   const bin = words.indexOf('bin/runbook-router.js');
-  if (words[0] !== 'node' || bin < 0) throw new Error(`package.json's start script is not "node [flags] bin/runbook-router.js serve": ${start}`);
+  if (words[0] !== 'node' || bin < 0) throw new Error(`package.json's start script is not "[exec] node [flags] bin/runbook-router.js serve": ${start}`);
   return words.slice(1, bin);
 }
 
