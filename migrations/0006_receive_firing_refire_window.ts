@@ -3,11 +3,15 @@ import { up as firstVersion } from './0002_receive_firing_function.js';
 
 // Frozen in time: never edit after it has landed; add a new migration (create or replace) instead.
 //
-// receive_firing (0002) with the re-fire window of src/incidents/refire-window.ts: an instance row may carry
-// `refire_before`, and a firing for an instance whose resolution was applied before that time, no newer than the
-// resolution by its own date (Alertmanager's startsAt does not change when an expired alert comes back), is compared
-// by the guard at the resolution's time instead, so it is applied and not dropped as a stale copy. A row without
-// `refire_before` (a caller from before this version) is guarded as before. The rest is 0002's function unchanged.
+// receive_firing (0002) with the re-fire window of src/incidents/refire-window.ts (guardedEventAt says the same in
+// TypeScript): an instance row may carry `refire_before` (an alert dated by its start), and then the guard compares
+// - a firing for an instance whose resolution was applied before that time, no newer than the resolution by its own
+//   date (Alertmanager's startsAt does not change when an expired alert comes back), just past the resolution's time,
+//   so it is applied and a late copy of that resolution cannot resolve it again;
+// - another notification of the episode an instance still fires in (the same startsAt) at the instance's own time, so
+//   a re-fire having moved that time past its startsAt does not make the episode's repeats stale.
+// A row without `refire_before` (a caller from before this version) is guarded as before. The rest is 0002's function
+// unchanged.
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     create or replace function receive_firing(p_deliveries json, p_instances json, p_bodies text, p_now timestamptz) returns json
@@ -44,15 +48,17 @@ export async function up(db: Kysely<any>): Promise<void> {
         join k on k.group_key = t.group_key
       ),
       prior as (
-        select r.ord, a.status, a.last_event_at, a.last_seen_at
+        select r.ord, a.status, a.starts_at, a.last_event_at, a.last_seen_at
         from raw r cross join lateral (
-          select status, last_event_at, last_seen_at from alert_instances a where a.incident_id = r.incident_id and a.source = r.source and a.fingerprint = r.fingerprint limit 1
+          select status, starts_at, last_event_at, last_seen_at from alert_instances a where a.incident_id = r.incident_id and a.source = r.source and a.fingerprint = r.fingerprint limit 1
         ) a
       ),
       input as (
         select r.incident_id, r.group_key, r.source, r.fingerprint, r.mon_id, r.status, r.title, r.labels, r.vals, r.url, r.starts_at,
-          case when r.refire_before is not null and p.status = 'resolved' and p.last_seen_at < r.refire_before and r.last_event_at <= p.last_event_at
-               then p.last_event_at else r.last_event_at end as last_event_at,
+          case when r.refire_before is null or r.last_event_at >= p.last_event_at then r.last_event_at
+               when p.status = 'resolved' and p.last_seen_at < r.refire_before then p.last_event_at + interval '1 millisecond'
+               when p.status <> 'resolved' and r.starts_at = p.starts_at then p.last_event_at
+               else r.last_event_at end as last_event_at,
           r.actor, r.ord
         from raw r left join prior p on p.ord = r.ord
       ),

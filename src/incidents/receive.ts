@@ -385,7 +385,7 @@ async function onlyStaleEvents(tx: Tx, previous: Incident, group: Group, now: Da
   const active = group.alerts.filter((a) => isActive(a.alert.status)).map((a) => a.alert);
   const known = await tx
     .selectFrom('alert_instances')
-    .select(['source', 'fingerprint', 'status', 'last_event_at', 'last_seen_at'])
+    .select(['source', 'fingerprint', 'status', 'starts_at', 'last_event_at', 'last_seen_at'])
     .where('incident_id', '=', previous.id)
     .where('fingerprint', 'in', [...new Set(active.map((a) => a.fingerprint))])
     .execute();
@@ -570,15 +570,17 @@ function instanceCtes(items: InstanceItem[], now: Date) {
                     with ordinality as t(incident_id, source, fingerprint, mon_id, status, title, labels, vals, url, starts_at, last_event_at, actor, refire_before, ord)
     ),
     prior as (
-      select r.ord, a.status, a.last_event_at, a.last_seen_at
+      select r.ord, a.status, a.starts_at, a.last_event_at, a.last_seen_at
       from raw r cross join lateral (
-        select status, last_event_at, last_seen_at from alert_instances a where a.incident_id = r.incident_id and a.source = r.source and a.fingerprint = r.fingerprint limit 1
+        select status, starts_at, last_event_at, last_seen_at from alert_instances a where a.incident_id = r.incident_id and a.source = r.source and a.fingerprint = r.fingerprint limit 1
       ) a
     ),
     input as (
       select r.incident_id, r.source, r.fingerprint, r.mon_id, r.status, r.title, r.labels, r.vals, r.url, r.starts_at,
-        case when r.refire_before is not null and p.status = 'resolved' and p.last_seen_at < r.refire_before and r.last_event_at <= p.last_event_at
-             then p.last_event_at else r.last_event_at end as last_event_at,
+        case when r.refire_before is null or r.last_event_at >= p.last_event_at then r.last_event_at
+             when p.status = 'resolved' and p.last_seen_at < r.refire_before then p.last_event_at + interval '1 millisecond'
+             when p.status <> 'resolved' and r.starts_at = p.starts_at then p.last_event_at
+             else r.last_event_at end as last_event_at,
         r.actor, r.ord
       from raw r left join prior p on p.ord = r.ord
     ),

@@ -7,7 +7,8 @@
 // nobody was paged. A copy that is really stale (a peer of an HA pair, a second route to the same receiver) arrives
 // within seconds of the notification it copies, while Alertmanager sends a group's notifications one after another, so
 // none of its own comes after the resolution it sent next. A firing that arrives more than a minute after its
-// instance's resolution was applied is therefore taken as the alert firing again.
+// instance's resolution was applied is therefore taken as the alert firing again. Its instance's time then moves just
+// past the resolution's, beyond its startsAt, so the episode's later notifications (same startsAt) count as current.
 import type { Alert } from '../alerts/alert.js';
 
 export const REFIRE_AFTER_MS = 60_000;
@@ -24,12 +25,22 @@ export function refireBefore(alert: Alert, now: Date): string | null {
 }
 
 /**
- * The event time the ordering guard compares: the alert's own, or for a re-fire the resolution's (so it is not older,
- * and the instance's last event time never moves back). The upserts compute the same in SQL from `refire_before`.
+ * The event time the ordering guard compares, for an alert dated by its start (the upserts compute the same in SQL
+ * from `refire_before`):
+ * - a re-fire: just past its resolution's time, so it is applied, and a late copy of that resolution (no newer than
+ *   it) cannot resolve it again;
+ * - another notification of the episode an instance still fires in (the same startsAt): the instance's own time, so a
+ *   repeat is not taken for a stale copy because a re-fire moved the instance's time past its startsAt;
+ * - anything else: the alert's own time.
  */
-export function guardedEventAt(alert: Alert, instance: { status: string; last_event_at: Date; last_seen_at: Date } | undefined, now: Date): Date {
+export function guardedEventAt(
+  alert: Alert,
+  instance: { status: string; starts_at: Date; last_event_at: Date; last_seen_at: Date } | undefined,
+  now: Date,
+): Date {
   const at = new Date(alert.eventAt);
   const before = refireBefore(alert, now);
-  if (before && instance && instance.status === 'resolved' && instance.last_seen_at < new Date(before) && at <= instance.last_event_at) return instance.last_event_at;
-  return at;
+  if (!before || !instance || at >= instance.last_event_at) return at;
+  if (instance.status === 'resolved') return instance.last_seen_at < new Date(before) ? new Date(instance.last_event_at.getTime() + 1) : at;
+  return new Date(alert.startsAt).getTime() === instance.starts_at.getTime() ? instance.last_event_at : at;
 }

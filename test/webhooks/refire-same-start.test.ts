@@ -42,11 +42,39 @@ describe('an Alertmanager alert firing again with its first startsAt', () => {
     clock.advance(5 * 60_000);
     expect((await post(firing)).body.incidents).toEqual([id]);
     expect(await incidentsOf('MON-020')).toMatchObject([{ id, status: 'triggered', reopen_count: 1 }]);
-    // The instance's last event time does not move back, so the next resolution still applies.
-    expect((await instance('ref1000000000001')).last_event_at.toISOString()).toBe('2026-09-01T03:14:00.000Z');
+    // The instance's last event time moves just past the resolution's, not back, so the next resolution still applies.
+    expect((await instance('ref1000000000001')).last_event_at.toISOString()).toBe('2026-09-01T03:14:00.001Z');
     clock.advance(60_000);
     await post(alertmanagerAlert({ monId: 'MON-020', fingerprint: 'ref1000000000001', status: 'resolved', startsAt: STARTS, endsAt: '2026-09-01T03:21:00Z', groupKey: 'g-r1' }));
     expect(await incidentsOf('MON-020')).toMatchObject([{ status: 'resolved', reopen_count: 1 }]);
+  });
+
+  it('keeps the episode current after a re-fire: a repeat reopens it after a responder resolved it, and a late copy of the old resolution changes nothing', async () => {
+    clock.set('2026-09-02T05:00:00Z');
+    const starts = '2026-09-02T04:50:00Z';
+    const firing = alertmanagerAlert({ monId: 'MON-022', fingerprint: 'ref3000000000001', startsAt: starts, groupKey: 'g-r3' });
+    const expired = alertmanagerAlert({ monId: 'MON-022', fingerprint: 'ref3000000000001', status: 'resolved', startsAt: starts, endsAt: '2026-09-02T05:14:00Z', groupKey: 'g-r3' });
+    const [id] = (await post(firing)).body.incidents;
+    clock.advance(15 * 60_000);
+    await post(expired);
+    clock.advance(5 * 60_000);
+    expect((await post(firing)).body.incidents).toEqual([id]);
+    expect(await incidentsOf('MON-022')).toMatchObject([{ status: 'triggered', reopen_count: 1 }]);
+    // A copy of the expiry's resolution, seen before: no newer than what re-fired the alert.
+    clock.advance(60_000);
+    await post(expired);
+    expect(await incidentsOf('MON-022')).toMatchObject([{ status: 'triggered' }]);
+    // A responder resolves it while it fires; Alertmanager's repeat (the same bytes) reopens it, as it would without the re-fire.
+    await request(service.app).post(`/api/incidents/${id}/resolve`).send({ by: 'dana' }).expect(200);
+    clock.advance(5 * 60_000);
+    await post(firing);
+    expect(await incidentsOf('MON-022')).toMatchObject([{ status: 'triggered', reopen_count: 2 }]);
+    // Other bytes of the same episode are current too: they update the instance.
+    clock.advance(60_000);
+    await post(alertmanagerAlert({ monId: 'MON-022', fingerprint: 'ref3000000000001', startsAt: starts, groupKey: 'g-r3', annotations: { description: 'still going' } }));
+    const row = await service.db.db.selectFrom('alert_instances').select(['values', 'last_seen_at']).where('fingerprint', '=', 'ref3000000000001').executeTakeFirstOrThrow();
+    expect(row.values).toMatchObject({ description: 'still going' });
+    expect(row.last_seen_at.toISOString()).toBe(clock.now().toISOString());
   });
 
   it('fires again in an incident still open for another alert (the one-statement path)', async () => {
