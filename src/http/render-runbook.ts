@@ -440,8 +440,8 @@ export interface RunbookViewOptions {
   checks: ReadonlyMap<string, StepCheck>;
   /** When work started (incident acknowledged or opened, drill started): the first step's clock starts here. */
   startedAt: Date | null;
-  /** When the latest episode's clock started: a running step resumed then. */
-  resumedAt?: Date | null;
+  /** An incident's episode clocks (step-clock.ts): a step worked in a reopened episode starts no earlier than it. */
+  clockAt?: (at: Date) => Date;
   now: Date;
   /** Still in progress: the current step shows a running timer. */
   active: boolean;
@@ -495,7 +495,7 @@ export function runbookView(runbook: Runbook, options: RunbookViewOptions): Runb
     };
   };
 
-  const timings = stepTimings(runbook, checks, { startedAt: options.startedAt, resumedAt: options.resumedAt ?? null, now, active: options.active });
+  const timings = stepTimings(runbook, checks, { startedAt: options.startedAt, ...(options.clockAt ? { clockAt: options.clockAt } : {}), now, active: options.active });
 
   let done = 0;
   let total = 0;

@@ -154,7 +154,7 @@ export function retroMarkdown(input: RetroInput): string {
       const c = checks.get(key);
       return `- [${c?.checked ? 'x' : ' '}] ${md(fillRefsText(text, refs))}${c?.checked ? ` — ${md(c.by)}, ${utcMinute(c.at)}` : ''}`;
     };
-    const timings = stepTimings(runbook, checks, { startedAt: incidentStepClock({ ...incident, timeline: input.timeline }, checks).startedAt, now: input.now, active: false });
+    const timings = stepTimings(runbook, checks, { ...incidentStepClock({ ...incident, timeline: input.timeline }, checks), now: input.now, active: false });
     if (runbook.prerequisites.length) {
       out.push('### Prerequisites', '');
       for (const p of runbook.prerequisites) out.push(box(p.key, p.text));

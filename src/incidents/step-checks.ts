@@ -165,7 +165,7 @@ const later = (a: Date | null, b: Date | null): Date | null => (!a ? b : !b ? a 
 export function stepTimings(
   runbook: Runbook,
   checks: ReadonlyMap<string, StepCheck>,
-  options: { startedAt: Date | null; now: Date; active: boolean; resumedAt?: Date | null },
+  options: { startedAt: Date | null; now: Date; active: boolean; clockAt?: (at: Date) => Date },
 ): Map<string, StepTiming> {
   const doneAt = (s: Step) => (checks.get(s.key)?.checked ? checks.get(s.key)!.at : null);
   // A step behind a manual checkpoint starts when the checkpoint was confirmed: waiting for the approval is not its work.
@@ -182,15 +182,16 @@ export function stepTimings(
     .sort((a, b) => a.at.getTime() - b.at.getTime());
   const startOf = new Map<string, Date>();
   let previous = options.startedAt;
+  // A reopened incident's episode starts its own clock: a step ticked in it did not start at the earlier episode's tick.
+  const episode = (at: Date) => options.clockAt?.(at) ?? null;
   for (const t of ticks) {
-    const from = later(previous, confirmedBefore.get(t.step.key) ?? null);
+    const from = later(later(previous, confirmedBefore.get(t.step.key) ?? null), episode(t.at));
     startOf.set(t.step.key, from && from <= t.at ? from : t.at);
     previous = t.at;
   }
   const running = options.active ? runbook.steps.find((s) => !doneAt(s)) : undefined;
   const runningFree = running ? blockingCheckpoint(runbook, checks, running) === null : false;
-  // A step still running when the incident reopened resumed with the new episode, not at the earlier one's last tick.
-  const runningFrom = running ? later(later(previous, confirmedBefore.get(running.key) ?? null), options.resumedAt ?? null) : null;
+  const runningFrom = running ? later(later(previous, confirmedBefore.get(running.key) ?? null), episode(options.now)) : null;
 
   const result = new Map<string, StepTiming>();
   for (const step of runbook.steps) {

@@ -14,8 +14,11 @@ export interface IncidentWorkRecord {
 export interface IncidentStepClock {
   /** The clock of the episode the steps were worked in: the one holding the first ticked box (the latest when none is ticked). */
   startedAt: Date;
-  /** The clock of the latest episode: a step still running resumed then, not at an earlier episode's last tick. */
-  resumedAt: Date;
+  /**
+   * The clock of the episode holding `at`: no step ticked, or still running, in a reopened episode started before it
+   * (the earlier episode's last tick is not when its work began).
+   */
+  clockAt: (at: Date) => Date;
 }
 
 export function incidentStepClock(work: IncidentWorkRecord, checks: ReadonlyMap<string, StepCheck>): IncidentStepClock {
@@ -27,12 +30,16 @@ export function incidentStepClock(work: IncidentWorkRecord, checks: ReadonlyMap<
     const inside = acks.map((a) => a.getTime()).filter((a) => a >= from && a < to);
     return new Date(inside.length ? Math.min(...inside) : from);
   };
+  const episodeOf = (at: number) => Math.max(0, starts.findLastIndex((s) => s.getTime() <= at));
   const ticks = [...checks.values()].filter((c) => c.checked).map((c) => c.at.getTime());
-  const latest = starts.length - 1;
-  let worked = latest;
-  if (ticks.length) {
-    const first = Math.min(...ticks);
-    worked = Math.max(0, starts.findLastIndex((s) => s.getTime() <= first));
-  }
-  return { startedAt: clockOf(worked), resumedAt: clockOf(latest) };
+  const worked = ticks.length ? episodeOf(Math.min(...ticks)) : starts.length - 1;
+  return {
+    startedAt: clockOf(worked),
+    // Within its episode, a moment before the acknowledgement counts from the episode's start.
+    clockAt: (at) => {
+      const i = episodeOf(at.getTime());
+      const clock = clockOf(i);
+      return clock <= at ? clock : starts[i]!;
+    },
+  };
 }

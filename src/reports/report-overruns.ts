@@ -44,8 +44,8 @@ export async function overrunsOf(db: Executor, subjects: TimedSubject[], asOf: D
     const runbook = runbooks.get(s.runbookHash);
     if (!runbook) continue;
     const checks = new Map<string, StepCheck>(own.map((c) => [c.step_key, { key: c.step_key, checked: c.checked, by: c.checked_by, at: c.checked_at }]));
-    const startedAt = s.work ? incidentStepClock(s.work, checks).startedAt : s.startedAt;
-    const timings = stepTimings(runbook, checks, { startedAt, now: asOf, active: false });
+    const clock = s.work ? incidentStepClock(s.work, checks) : { startedAt: s.startedAt };
+    const timings = stepTimings(runbook, checks, { ...clock, now: asOf, active: false });
     for (const step of runbook.steps) {
       const t = timings.get(step.key)!;
       if ((t.state !== 'over' && t.state !== 'overrun') || t.actualMs === null || t.expectedMs === null) continue;

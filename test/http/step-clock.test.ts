@@ -55,7 +55,7 @@ describe('the step clock of a reopened incident', () => {
     await post(alert('resolved', '2026-09-01T03:19:50Z', '2026-09-01T03:30:00Z'));
   });
 
-  it('resumes a step that was running when the incident reopened at the reopening, not at the earlier episode\'s last tick', async () => {
+  it('times a step worked in a reopened episode from the reopening, running or ticked, not from the earlier episode\'s last tick', async () => {
     clock.set('2026-09-02T10:00:00Z');
     const id = (await post(alert('firing', '2026-09-02T09:59:00Z', undefined, 'dddd000000000002'))).body.incidents[0];
     clock.set('2026-09-02T10:02:00Z');
@@ -67,6 +67,14 @@ describe('the step clock of a reopened incident', () => {
     clock.set('2026-09-02T10:37:00Z');
     // Step 2 expects 5m: two minutes into the reopened episode, not 35 minutes after step 1.
     expect((await steps(id))[1]).toMatchObject({ key: 'step-2', startedAt: '2026-09-02T10:35:00.000Z', actualMs: 120_000, state: 'running' });
+    // Ticked in the reopened episode, it took 3 minutes of it, not 36 since step 1's tick: on the page, in the retro and
+    // in the weekly report alike.
+    clock.set('2026-09-02T10:38:00Z');
+    await tick(id, 'step-2');
+    expect((await steps(id))[1]).toMatchObject({ startedAt: '2026-09-02T10:35:00.000Z', actualMs: 180_000, state: 'ok' });
+    expect((await request(service.app).get(`/incidents/${id}/retro.md`).expect(200)).text).toMatch(/### Step 2: .*took 3m\)/);
+    const week = (await request(service.app).get('/api/reports/preview?week=2026-W36').expect(200)).body;
+    expect(week.overruns.filter((o: { subjectId: number }) => o.subjectId === id)).toEqual([]);
     await post(alert('resolved', '2026-09-02T10:34:50Z', '2026-09-02T10:40:00Z', 'dddd000000000002'));
   });
 
