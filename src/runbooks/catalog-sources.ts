@@ -60,12 +60,15 @@ export function assembleCatalog(sources: CatalogSources, fallback?: CatalogFallb
   const runbooks = new Map<string, Runbook>();
   for (const { file, result } of sources.runbookFiles) {
     findings.push(...result.findings);
+    // A file that reads but is not servable (a step lost to a misspelt heading) does not replace a good version; with
+    // none to keep (at start, a new file) it serves as read, its error reported: a runbook missing a step beats none.
     let runbook = result.servable ? result.runbook : null;
     const previous = fallback?.runbooksByFile.get(file);
     if (!runbook && previous) {
       runbook = previous;
       findings.push({ file, line: 1, severity: 'warning', rule: 'parse', message: `does not parse; the last good version of ${previous.id} (sha256 ${previous.hash.slice(0, 12)}) stays in service` });
     }
+    runbook ??= result.runbook;
     if (!runbook) continue;
     const first = runbooks.get(runbook.id);
     if (first) {

@@ -2,7 +2,8 @@
 // fields inside blocks are read line by line, so every part keeps its source line.
 // `runbook` is null only when the file cannot be used at all (no RUN- id line, unknown Category,
 // unclosed code block): the catalog store then keeps serving the last good version. It does the same for a file that
-// reads but is not `servable` (procedure text outside every step).
+// reads but is not `servable` (a heading in the procedure that is not a step's), and serves it as read when there is
+// no good version to keep.
 import { createHash } from 'node:crypto';
 import { fencedLines, normalizeLines, parseBlocks, plain, unclosedFenceLine, type Block } from './markdown-blocks.js';
 import { headerFindings, isHeaderHeading, parseHeader } from './parse-header.js';
@@ -70,16 +71,17 @@ export function parseRunbook(text: string, file: string): ParseResult {
   const stepKeys = new Map<number, number>();
   let section = 'other' as SectionKind | 'other';
   let open = null as OpenStep | null;
-  // Procedure text outside every step would never be shown: a misspelt step heading (`### Step One`) silently drops the
-  // whole step. Reported once per stretch of it, and the file is not servable, so a reload keeps the last good version.
+  // Procedure text outside every step is never shown. A misspelt step heading (`### Step One`) silently drops a whole
+  // step: an error, and the file is not servable, so a reload keeps the last good version. A line of introduction before
+  // the first step ("Work through these in order.") loses little: a warning. Reported once per stretch.
   let stray = false;
   let strayReported = false;
   const strayText = (block: Block) => {
-    stray = true;
     if (block.kind === 'heading' && block.level >= 3) {
+      stray = true;
       findings.push({ file, line: block.line, severity: 'error', rule: 'parse', message: `"${'#'.repeat(block.level)} ${block.text}" in the procedure is not a step heading, so it and the text under it would be dropped; write "### Step N: <title>"` });
     } else if (!strayReported) {
-      findings.push({ file, line: block.kind === 'heading' ? block.line : block.start + 1, severity: 'error', rule: 'parse', message: 'text in the procedure before the first step heading would be dropped; put it in a step ("### Step 1: <title>") or above "## Procedure"' });
+      findings.push({ file, line: block.kind === 'heading' ? block.line : block.start + 1, severity: 'warning', rule: 'procedure-intro', message: 'text in the procedure before the first step heading is not shown on the page; put it in a step ("### Step 1: <title>") or above "## Procedure"' });
     }
     strayReported = true;
   };

@@ -94,6 +94,20 @@ describe('createCatalogStore', () => {
     }
   });
 
+  it('still serves, as read, a runbook with a misspelt step heading when there is no good version to keep (at start)', async () => {
+    const misspelt = RUN_101.replace('### Step 2: Raise maxmemory', '### Step Two: Raise maxmemory');
+    const { dir, cleanup } = await writeCatalog({ 'RUN-101.md': misspelt, 'RUN-102.md': RUN_102, 'matrix.yml': MATRIX });
+    try {
+      const store = createCatalogStore(dir);
+      const first = await store.reload();
+      // Its error is reported, and its alerts still get the steps it has, instead of a "no runbook" incident.
+      expect(first.findings).toContainEqual(expect.objectContaining({ file: path.join(dir, 'RUN-101.md'), rule: 'parse', severity: 'error' }));
+      expect(store.current().runbooks.get('RUN-101')!.steps).toHaveLength(1);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('keeps the last good matrix when matrix.yml becomes invalid', async () => {
     const { dir, cleanup } = await writeCatalog({ 'RUN-101.md': RUN_101, 'matrix.yml': MATRIX });
     try {

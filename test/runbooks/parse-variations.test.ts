@@ -191,14 +191,15 @@ describe('structure problems', () => {
     expect(parseRunbook(RUN_101, 'x.md').servable).toBe(true);
   });
 
-  it('is not servable when the first step heading is misspelt or text comes before it, at the first such line', () => {
+  it('is not servable when the first step heading is misspelt; a line of introduction before it is only a warning', () => {
     const misspelt = RUN_101.replace('### Step 1: Check Memory', '### Step One: Check Memory');
     expect(parseRunbook(misspelt, 'x.md')).toMatchObject({ servable: false, findings: [expect.objectContaining({ line: lineOf(misspelt, '### Step One'), severity: 'error', rule: 'parse' })] });
+    // An introduction loses little and must not take the runbook out of service (at start there is no version to keep).
     const intro = RUN_101.replace('## Procedure\n', '## Procedure\nRun these from the bastion.\n\n- on the replica first\n\n');
     expect(parseRunbook(intro, 'x.md')).toMatchObject({
-      servable: false,
+      servable: true,
       findings: [
-        { file: 'x.md', line: lineOf(intro, 'Run these from'), severity: 'error', rule: 'parse', message: 'text in the procedure before the first step heading would be dropped; put it in a step ("### Step 1: <title>") or above "## Procedure"' },
+        { file: 'x.md', line: lineOf(intro, 'Run these from'), severity: 'warning', rule: 'procedure-intro', message: 'text in the procedure before the first step heading is not shown on the page; put it in a step ("### Step 1: <title>") or above "## Procedure"' },
       ],
     });
   });
