@@ -15,7 +15,7 @@ import { checkItems, setStepCheck, stepTimings } from '../incidents/step-checks.
 import { actorOf } from './api-incidents.js';
 import { boxKey } from './box-key.js';
 import { createPinnedRunbooks, loadIncidentContext, requireRunbook } from './incident-context.js';
-import { alertRefsOf, fillRefsText } from './render-runbook.js';
+import { fillFromAlerts } from './render-runbook.js';
 
 const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
 const stepParams = idParam.extend({ stepKey: boxKey });
@@ -54,8 +54,7 @@ export function stepsApi(deps: { db: Db; clock: Clock }): Router {
     const { id, stepKey } = stepParams.parse(req.params);
     const body = checkBody.parse(req.body);
     const ctx = await loadIncidentContext(db, id, pins, BOUNDED);
-    const refs = alertRefsOf(ctx.alerts);
-    const result = await setStepCheck(db, { subject: { incidentId: id }, runbook: requireRunbook(ctx), key: stepKey, checked: body.checked, by: actorOf(req, res), now: clock.now(), fill: (text) => fillRefsText(text, refs) });
+    const result = await setStepCheck(db, { subject: { incidentId: id }, runbook: requireRunbook(ctx), key: stepKey, checked: body.checked, by: actorOf(req, res), now: clock.now(), fill: fillFromAlerts(ctx.alerts) });
     res.json({ incidentId: id, stepKey, title: result.item.title, kind: result.item.kind, checked: result.check.checked, by: result.check.by, at: result.check.at.toISOString(), changed: result.changed });
   });
 

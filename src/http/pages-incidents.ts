@@ -17,7 +17,7 @@ import { createPinnedRunbooks, loadIncidentContext, requireRunbook, type Inciden
 import { boxKey } from './box-key.js';
 import { backTo, formActor } from './pages.js';
 import { relative, span, utcClock, utcDay, utcMinute } from './render-format.js';
-import { alertRefsOf, anchorOf, createMarkdownCache, fillRefsText, runbookView, type MarkdownCache } from './render-runbook.js';
+import { alertRefsOf, anchorOf, createMarkdownCache, fillFromAlerts, runbookView, type MarkdownCache } from './render-runbook.js';
 import type { ResponderPagesDeps } from './pages-router.js';
 
 export type IncidentPagesDeps = Omit<ResponderPagesDeps, 'logger'>;
@@ -429,8 +429,7 @@ export function incidentPages(deps: IncidentPagesDeps): Router {
     const { checked } = checkForm.parse(req.body);
     // Only the pinned runbook and the boxes are read here: the page's bounds are plenty.
     const ctx = await loadIncidentContext(db, id, pins, BOUNDED);
-    const refs = alertRefsOf(ctx.alerts);
-    await setStepCheck(db, { subject: { incidentId: id }, runbook: requireRunbook(ctx), key: stepKey, checked, by: formActor(res), now: clock.now(), fill: (text) => fillRefsText(text, refs) });
+    await setStepCheck(db, { subject: { incidentId: id }, runbook: requireRunbook(ctx), key: stepKey, checked, by: formActor(res), now: clock.now(), fill: fillFromAlerts(ctx.alerts) });
     backTo(res, `/incidents/${id}`, anchorOf(stepKey));
   });
 

@@ -120,6 +120,12 @@ export function alertRefsOf(alerts: readonly RefSource[]): AlertRefs | null {
   };
 }
 
+/** Text filled from an incident's alerts as its page shows them (a tick's timeline entry keeps what the responder saw). */
+export function fillFromAlerts(alerts: readonly RefSource[]): (text: string) => string {
+  const refs = alertRefsOf(alerts);
+  return (text) => fillRefsText(text, refs);
+}
+
 /** References filled as plain text (the retro markdown); unknown ones stay as typed. */
 export function fillRefsText(text: string, refs: AlertRefs | null): string {
   return text.replace(REF, (typed, field: string, label?: string, value?: string) => resolveRef(refs, field, label, value) ?? typed);

@@ -159,8 +159,8 @@ describe('a bounded timeline and the step clock', () => {
     const total = await eventTotal(reopened);
     const page = await get(`/incidents/${reopened}`);
     expect(eventItems(page)).toBeLessThan(total);
-    // The whole load (the step API) and the page agree: step 1 took 2m from the acknowledgement; step 2, running when
-    // the incident reopened at 11:10, resumed then.
+    // The step API and the page (both bounded, both keeping the older openings, acknowledgements and reopenings) agree:
+    // step 1 took 2m from the acknowledgement; step 2, running when the incident reopened at 11:10, resumed then.
     const steps = (await request(service.app).get(`/api/incidents/${reopened}/steps`).expect(200)).body.steps;
     expect(steps[0]).toMatchObject({ key: 'step-1', actualMs: 120_000 });
     expect(steps[1]).toMatchObject({ key: 'step-2', startedAt: '2026-08-14T11:10:00.000Z', state: 'running' });
