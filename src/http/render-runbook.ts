@@ -132,7 +132,17 @@ export function fillRefsText(text: string, refs: AlertRefs | null): string {
 }
 
 // Said wherever a value is filled that the firing alerts disagree on: which value this is, and the others.
-const differingText = (values: readonly string[]) => `1 of ${values.length} values in the firing alerts: ${values[0]} (filled here), ${values.slice(1).join(', ')}`;
+// A storm's fifty hosts would make every reference's title and note a list of fifty: a few, then how many more.
+const OTHER_VALUES_SHOWN = 4;
+const othersOf = (values: readonly string[]) => {
+  const others = values.slice(1, 1 + OTHER_VALUES_SHOWN);
+  const more = values.length - 1 - others.length;
+  return { others, more: more > 0 ? ` and ${more} more` : '' };
+};
+const differingText = (values: readonly string[]) => {
+  const { others, more } = othersOf(values);
+  return `1 of ${values.length} values in the firing alerts: ${values[0]} (filled here), ${others.join(', ')}${more}`;
+};
 
 function refHtml(ref: Ref | undefined): string {
   if (!ref) return '';
@@ -604,7 +614,10 @@ function shellNoteHtml(chars: string[] | null): string {
 // Which host a command runs on can depend on which of the incident's alerts it was filled from: say so before it is run.
 function differingNoteHtml(differing: CommandHtml['differing']): string {
   if (!differing) return '';
-  const each = differing.map((d) => `<code>${esc(d.typed)}</code> is <code>${esc(d.values[0])}</code> here, 1 of ${d.values.length} values (also ${d.values.slice(1).map((v) => `<code>${esc(v)}</code>`).join(', ')})`);
+  const each = differing.map((d) => {
+    const { others, more } = othersOf(d.values);
+    return `<code>${esc(d.typed)}</code> is <code>${esc(d.values[0])}</code> here, 1 of ${d.values.length} values (also ${others.map((v) => `<code>${esc(v)}</code>`).join(', ')}${more})`;
+  });
   return `      <p class="command-note" role="note"><span aria-hidden="true">⚠</span> The firing alerts of this incident disagree on a value in this command: ${each.join('; ')}. Check which one it is meant for before running it.</p>\n`;
 }
 

@@ -57,7 +57,7 @@ Verification:
 Linked IDs: MON-041 (alert), RUN-001
 `;
 
-const MON_IDS = ['MON-041', 'MON-042', 'MON-043', 'MON-044', 'MON-045'];
+const MON_IDS = ['MON-041', 'MON-042', 'MON-043', 'MON-044', 'MON-045', 'MON-046'];
 const page = (id: number) => incidentPage(service.app, id);
 const alertmanager = async (alerts: AmAlert[]) => incidentIdOf(await postAlertmanager(service.app, alertmanagerBody(alerts)).expect(202));
 /** A Datadog monitor's alert: its tags are its labels, and it has no `instance`. */
@@ -132,6 +132,14 @@ describe('references of an incident with several alerts', () => {
     const retro = (await request(service.app).get(`/incidents/${id}/retro.md`).expect(200)).text;
     expect(retro).toMatch(/Ticked: Step 1: Look at the host — db-7 answers/);
     expect(retro).not.toMatch(/Ticked: .*web-3/);
+  });
+
+  it('lists a few of a storm\'s values and counts the rest, so fifty hosts do not make every reference a list of fifty', async () => {
+    let id = 0;
+    for (let i = 1; i <= 7; i++) id = await alertmanager([{ fingerprint: `a11ce0000000010${i}`, monId: 'MON-046', labels: { instance: `host-${i}` } }]);
+    const html = await page(id);
+    expect(html).toContain('title="{{alert.labels.instance}} — 1 of 7 values in the firing alerts: host-1 (filled here), host-7, host-6, host-5, host-4 and 2 more"');
+    expect(html).toContain('is <code>host-1</code> here, 1 of 7 values (also <code>host-7</code>, <code>host-6</code>, <code>host-5</code>, <code>host-4</code> and 2 more)');
   });
 
   it('escapes the values it lists', async () => {
