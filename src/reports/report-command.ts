@@ -2,6 +2,7 @@
 // the current one in REPORT_TZ) from the configured database and RUNBOOKS_DIR, and stores nothing. It reads inside a
 // read-only transaction and never migrates. On the embedded database, stop the service first: only one process may
 // open a PGlite data directory.
+import { existsSync } from 'node:fs';
 import { sql } from 'kysely';
 import { loadConfigOrSay } from '../config.js';
 import { asksForHelp } from '../help-flag.js';
@@ -34,6 +35,11 @@ export async function runReport(args: string[], io: ReportIo): Promise<number> {
   if (catalog instanceof Error) {
     io.err(`runbook-router report: cannot read the runbooks in ${config.runbooksDir}: ${catalog.message}`);
     return 2;
+  }
+  // Opening an embedded data directory that is not there would create an empty database in it, and then fail.
+  if (!config.databaseUrl && !existsSync(config.dataDir)) {
+    io.err(`runbook-router report: no database in ${config.dataDir} yet; start the service once (npm start) or run "runbook-router migrate", or set DATA_DIR or DATABASE_URL to where its data is`);
+    return 1;
   }
   let db;
   try {

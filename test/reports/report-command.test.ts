@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,5 +67,17 @@ describe('runbook-router report', () => {
     });
     expect(stdout).toContain('# Weekly runbook report 2026-W47');
     expect(stdout).toContain('- MON-099 (Queue stuck): runbook RUN-404 does not exist');
+  });
+});
+
+describe.skipIf(Boolean(process.env.DATABASE_URL))('runbook-router report without a database yet', () => {
+  it('says so and creates nothing in the data directory it was pointed at', async () => {
+    const missing = path.join(ROOT, '.no-such-data-dir');
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runReport([], { out: (s) => out.push(s), err: (s) => err.push(s), now: new Date('2026-11-23T09:00:00Z'), env: { ...env, DATA_DIR: missing } });
+    expect(code).toBe(1);
+    expect(err.join('\n')).toContain(`runbook-router report: no database in ${missing} yet; start the service once (npm start) or run "runbook-router migrate"`);
+    expect(existsSync(missing)).toBe(false);
   });
 });
