@@ -23,7 +23,7 @@ export const DATADOG_TOKEN_HEADER = 'X-Runbook-Router-Token';
  * Grafana's default signature header is `X-Grafana-Alerting-Signature` in some releases and `X-Grafana-Alert-Signature`
  * in others; a contact point left at its default must work either way. The first is the one signDelivery uses.
  */
-export const GRAFANA_DEFAULT_SIGNATURE_HEADERS = ['X-Grafana-Alerting-Signature', 'X-Grafana-Alert-Signature'] as const;
+const GRAFANA_DEFAULT_SIGNATURE_HEADERS = ['X-Grafana-Alerting-Signature', 'X-Grafana-Alert-Signature'] as const;
 
 const OK: Verification = { ok: true };
 const fail = (reason: string): Verification => ({ ok: false, reason });

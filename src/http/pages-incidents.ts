@@ -38,9 +38,9 @@ export const token = (s: string) => s.toLowerCase().replace(/[^a-z0-9-]/g, '-');
 
 const RECENT_RESOLVED = 15;
 /** Open incidents the list page shows, the most urgent; the rest are counted and a link away. */
-export const OPEN_LIST_LIMIT = 500;
+const OPEN_LIST_LIMIT = 500;
 /** Still-firing alerts the resolve question lists (all are counted). */
-export const CONFIRM_ALERTS_LIMIT = 50;
+const CONFIRM_ALERTS_LIMIT = 50;
 
 interface ListRow {
   id: number;

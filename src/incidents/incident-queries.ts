@@ -63,7 +63,7 @@ export interface IncidentListPage {
 }
 
 /** `2026-08-14T09:20:00.123456Z,42`: the text of a cursor, which `parseCursor` reads back. */
-export const formatCursor = (c: IncidentCursor) => `${c.openedAt},${c.id}`;
+const formatCursor = (c: IncidentCursor) => `${c.openedAt},${c.id}`;
 
 const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z),([1-9]\d{0,15})$/;
 

@@ -276,9 +276,9 @@ export async function applyDeliveries(tx: Tx, deliveries: Delivery[], ctx: Recei
       // A responder's acknowledgement here stands: only one an alert source made is that source's to take back.
       if (!(await acknowledgedBySource(tx, change.incidentId))) continue;
       const policy = ctx.routing.policy(entry.incident.severity);
-      const t = unacknowledge(entry.state, change.actor ?? change.source, ctx.now, policy, entry.incident.escalation_chain.length);
+      const t = unacknowledge(entry.state, change.actor ?? change.source, ctx.now, policy, entry.incident.escalation_chain.length, change.source);
       Object.assign(entry, { state: t.state, changed: true });
-      push(change.incidentId, t.events.map((e) => ({ ...e, data: { source: change.source } })));
+      push(change.incidentId, t.events);
       summary.escalationDue ||= t.state.nextEscalationAt !== null;
     }
     for (const [incidentId, count] of active) {

@@ -11,7 +11,7 @@
 // past the resolution's, beyond its startsAt, so the episode's later notifications (same startsAt) count as current.
 import type { Alert } from '../alerts/alert.js';
 
-export const REFIRE_AFTER_MS = 60_000;
+const REFIRE_AFTER_MS = 60_000;
 
 /** Sources whose firing is dated by the alert's start, not by the notification. */
 const DATED_BY_START = new Set<Alert['source']>(['alertmanager', 'grafana']);

@@ -94,7 +94,7 @@ export function acknowledge(state: IncidentState, by: string, now: Date, viaSour
  * The alert that acknowledged the incident took it back (PagerDuty's acknowledgement timed out, or someone there
  * unacknowledged): escalation resumes at once, paging again the level that had acknowledged.
  */
-export function unacknowledge(state: IncidentState, by: string, now: Date, policy: EscalationPolicy, chainLength: number): Transition {
+export function unacknowledge(state: IncidentState, by: string, now: Date, policy: EscalationPolicy, chainLength: number, source: string): Transition {
   if (state.status !== 'acknowledged') return unchanged(state);
   return {
     state: {
@@ -105,7 +105,7 @@ export function unacknowledge(state: IncidentState, by: string, now: Date, polic
       escalationLevel: Math.max(0, state.escalationLevel - 1),
       nextEscalationAt: policy.page && chainLength > 0 ? now : null,
     },
-    events: [{ kind: 'unacknowledged', actor: by, data: {} }],
+    events: [{ kind: 'unacknowledged', actor: by, data: { source } }],
     changed: true,
   };
 }
